@@ -1,0 +1,52 @@
+/**
+ * Stable error codes. Callers and tests match on `err.code`, never on the message
+ * (the habit of websockets/ws `createError` and hono's error codes).
+ */
+export const ErrorCode = {
+  BAD_FRAME: 'APFSDS_ERR_BAD_FRAME',
+  FRAME_TOO_LARGE: 'APFSDS_ERR_FRAME_TOO_LARGE',
+  BUFFER_LIMIT: 'APFSDS_ERR_BUFFER_LIMIT',
+  TRUNCATED: 'APFSDS_ERR_TRUNCATED',
+  BAD_KEY: 'APFSDS_ERR_BAD_KEY',
+  DECRYPT_FAILED: 'APFSDS_ERR_DECRYPT_FAILED',
+  NONCE_EXHAUSTED: 'APFSDS_ERR_NONCE_EXHAUSTED',
+  HANDSHAKE: 'APFSDS_ERR_HANDSHAKE',
+  REPLAY: 'APFSDS_ERR_REPLAY',
+  BAD_CONFIG: 'APFSDS_ERR_BAD_CONFIG',
+  FLOW_CONTROL: 'APFSDS_ERR_FLOW_CONTROL',
+  PROTOCOL: 'APFSDS_ERR_PROTOCOL',
+  CLOSED: 'APFSDS_ERR_CLOSED',
+  TIMEOUT: 'APFSDS_ERR_TIMEOUT',
+  POLICY: 'APFSDS_ERR_POLICY',
+  STORAGE_CORRUPT: 'APFSDS_ERR_STORAGE_CORRUPT',
+  NOT_LEADER: 'APFSDS_ERR_NOT_LEADER',
+} as const;
+
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** An Error carrying a stable `code`. */
+export type CodedError<E extends Error = Error> = E & { code: ErrorCodeValue };
+
+type ErrorCtor = new (message: string, options?: { cause?: unknown }) => Error;
+
+/**
+ * Builds a built-in error (TypeError, RangeError, SyntaxError, Error) carrying a stable code.
+ * Messages are sentence case and say what was wrong and what was expected.
+ */
+export function codedError<C extends ErrorCtor>(
+  Ctor: C,
+  code: ErrorCodeValue,
+  message: string,
+  cause?: unknown,
+): CodedError<InstanceType<C>> {
+  const err = (cause === undefined ? new Ctor(message) : new Ctor(message, { cause })) as CodedError<
+    InstanceType<C>
+  >;
+  err.code = code;
+  return err;
+}
+
+/** True when `err` is an Error carrying the given code. */
+export function hasCode(err: unknown, code: ErrorCodeValue): err is CodedError {
+  return err instanceof Error && (err as { code?: unknown }).code === code;
+}
