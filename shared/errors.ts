@@ -20,6 +20,8 @@ export const ErrorCode = {
   POLICY: 'APFSDS_ERR_POLICY',
   STORAGE_CORRUPT: 'APFSDS_ERR_STORAGE_CORRUPT',
   NOT_LEADER: 'APFSDS_ERR_NOT_LEADER',
+  UNKNOWN_FRAME_TYPE: 'APFSDS_ERR_UNKNOWN_FRAME_TYPE',
+  BAD_ADDRESS: 'APFSDS_ERR_BAD_ADDRESS',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
