@@ -32,6 +32,8 @@ export const ErrorCode = {
   UPGRADE_FAILED: 'APFSDS_ERR_UPGRADE_FAILED',
   DNS_FAILED: 'APFSDS_ERR_DNS_FAILED',
   ABORTED: 'APFSDS_ERR_ABORTED',
+  STORAGE_FAILED: 'APFSDS_ERR_STORAGE_FAILED',
+  STORAGE_BAD_INDEX: 'APFSDS_ERR_STORAGE_BAD_INDEX',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
