@@ -39,6 +39,7 @@ export const ErrorCode = {
   STREAM_LIMIT: 'APFSDS_ERR_STREAM_LIMIT',
   GOING_AWAY: 'APFSDS_ERR_GOING_AWAY',
   REFUSED: 'APFSDS_ERR_REFUSED',
+  BAD_METRIC: 'APFSDS_ERR_BAD_METRIC',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
