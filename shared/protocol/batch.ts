@@ -83,8 +83,8 @@ export class FrameBatch {
 
   /**
    * Appends one DATA frame carrying as much of `payload` as fits (bounded by the space left and
-   * maxFrameLength, less `pad` padding); returns how many payload bytes it took, 0 when none
-   * fit. An empty payload writes nothing (use `append` for an explicit empty DATA frame).
+   * maxFrameLength, less `pad` padding; 0 = unpadded); returns how many payload bytes it took,
+   * 0 when none fit. An empty payload writes nothing (use `append` for an empty DATA frame).
    */
   appendData(streamId: number, payload: Uint8Array, pad = 0): number {
     if (!isU32(streamId) || streamId === 0) {

@@ -28,8 +28,9 @@ function checkStreamId(id: number): void {
   if (!isU32(id) || id === 0) throw invalid(`Stream id must be an integer 1-4294967295, got ${id}`);
 }
 
+/** Bytes the PADDED layout adds; -1 when `pad` is absent (no PADDED flag). */
 function padOverhead(pad: number | undefined): number {
-  if (pad === undefined || pad === 0) return 0;
+  if (pad === undefined) return -1;
   if (!Number.isInteger(pad) || pad < 0 || pad > 0xffff) {
     throw invalid(`Frame pad must be an integer 0-65535, got ${pad}`);
   }
@@ -160,7 +161,7 @@ function writeContent(frame: Frame, out: Uint8Array, p: number): number {
 
 /** Total encoded size of `frame` (header, content, padding); validates every field. */
 export function frameLength(frame: Frame): number {
-  return FRAME_HEADER_LENGTH + contentLength(frame) + padOverhead(frame.pad);
+  return FRAME_HEADER_LENGTH + contentLength(frame) + Math.max(0, padOverhead(frame.pad));
 }
 
 /**
@@ -177,17 +178,17 @@ export function encodeFrameAt(
 ): number {
   const content = contentLength(frame);
   const padded = padOverhead(frame.pad);
-  const body = content + padded;
+  const body = content + Math.max(0, padded);
   if (body > maxFrameLength) {
     throw codedError(RangeError, ErrorCode.FRAME_TOO_LARGE, `Frame body of ${body} bytes exceeds ${maxFrameLength}`);
   }
   if (offset + FRAME_HEADER_LENGTH + body > end) return -1;
   out[offset] = frame.type;
-  out[offset + 1] = padded > 0 ? FrameFlag.PADDED : 0;
+  out[offset + 1] = padded >= 0 ? FrameFlag.PADDED : 0;
   writeU16(out, offset + 2, body);
   writeU32(out, offset + 4, streamIdOf(frame));
   let p = offset + FRAME_HEADER_LENGTH;
-  if (padded > 0) {
+  if (padded >= 0) {
     const pad = padded - PAD_LENGTH_FIELD;
     writeU16(out, p, pad);
     p = writeContent(frame, out, p + PAD_LENGTH_FIELD);

@@ -3,8 +3,8 @@
  * encoders take them. Byte slices in decoded frames (payload, tag, opaque) are subarrays of
  * the decoder's input, not copies: keep the input untouched while a frame is in use.
  *
- * `pad` is the number of padding bytes (docs/protocol.md "Padding"): on encode, a value > 0
- * sets the PADDED flag; on decode it is present exactly when the PADDED flag was set.
+ * `pad` is the number of padding bytes (docs/protocol.md 2.2): it is present exactly when the
+ * frame has the PADDED flag, on encode and on decode alike (`pad: 0` costs the 2-byte field).
  * Stream-level frames carry `streamId` (>= 1); session-level ones (PING, PONG, GOAWAY,
  * PADDING) always travel on stream 0 and have no `streamId` field; WINDOW may be either.
  */
@@ -13,7 +13,7 @@ import type { FrameType, NetworkValue } from './constants.ts';
 import type { CloseCodeValue, OpenFailReasonValue } from './codes.ts';
 
 interface Padded {
-  /** Padding bytes after the content; absent or 0 means no PADDED flag on encode. */
+  /** Padding bytes after the content; absent means no PADDED flag. */
   pad?: number;
 }
 
