@@ -4,7 +4,7 @@
  * where leniency lets two parsers disagree about a message (obs-fold, space before the colon,
  * bare CR); lenient only where RFC 9112 allows it (a bare LF line end).
  */
-import { parseIPv6 } from '../../exit/egress/ip.ts';
+import { parseIPv6 } from '../../shared/net/ip.ts';
 import { targetFromHost, type ProxyTarget } from './target.ts';
 
 /** One header field, name as received, value trimmed of surrounding whitespace. */

@@ -6,7 +6,7 @@
  * buffer holds at most one partial message plus the chunk being read.
  */
 import { ErrorCode, type ErrorCodeValue } from '../../shared/errors.ts';
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../../exit/egress/ip.ts';
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../../shared/net/ip.ts';
 import { matchCredentials, type ProxyCredentials } from './auth.ts';
 import { TargetType, targetFromHost, type ProxyTarget } from './target.ts';
 

@@ -2,7 +2,7 @@
  * The destination an app asks the local proxy for. Shaped like shared/protocol's Endpoint
  * (SOCKS5 ATYP numbers, canonical host text) so it can be handed to OPEN unchanged.
  */
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../../exit/egress/ip.ts';
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../../shared/net/ip.ts';
 
 /** Address types, numbered as SOCKS5 ATYP (RFC 1928 section 5). */
 export const TargetType = { IPV4: 0x01, DOMAIN: 0x03, IPV6: 0x04 } as const;

@@ -3,7 +3,7 @@
  * byte-wise containment test.
  */
 import { codedError, ErrorCode } from '../../shared/errors.ts';
-import { embeddedIPv4, formatIP, parseIP } from './ip.ts';
+import { embeddedIPv4, formatIP, parseIP } from '../../shared/net/ip.ts';
 
 /** A network prefix: `bytes` has every bit past `prefix` cleared. */
 export type Cidr = {

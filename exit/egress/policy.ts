@@ -8,7 +8,7 @@
  */
 import { codedError, ErrorCode } from '../../shared/errors.ts';
 import { cidrContains, normalizeMappedCidr, parseCidr, type Cidr } from './cidr.ts';
-import { embeddedIPv4, formatIP, parseIP } from './ip.ts';
+import { embeddedIPv4, formatIP, parseIP } from '../../shared/net/ip.ts';
 
 /** Why the policy refused an address. */
 export type EgressDenyReason =

@@ -7,6 +7,11 @@
 import { codedError, ErrorCode } from '../errors.ts';
 import { AddressType, MAX_DOMAIN_LENGTH, type AddressTypeValue } from './constants.ts';
 import { readU16, writeU16 } from './bytes.ts';
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../net/ip.ts';
+
+// IP text <-> bytes lives in shared/net/ip.ts (one strict parser for the codec, the proxy and
+// the egress policy); re-exported here because endpoints are where the codec meets it.
+export { formatIPv4, formatIPv6, parseIPv4, parseIPv6 };
 
 /** A destination or source: what to dial, or where a datagram came from. */
 export interface Endpoint {
@@ -18,89 +23,6 @@ export interface Endpoint {
 
 const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
-
-/** The 4 bytes of a dotted-quad IPv4 literal, or null (no leading zeros, no shorthand). */
-export function parseIPv4(text: string): Uint8Array | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
-  const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i]!;
-    // Leading zeros are refused: some resolvers read them as octal (CVE-2021-29921 class).
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return null;
-    const n = Number(p);
-    if (n > 255) return null;
-    out[i] = n;
-  }
-  return out;
-}
-
-/** Dotted-quad text of 4 bytes. */
-export function formatIPv4(b: Uint8Array): string {
-  return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-}
-
-function parseGroups(parts: string[], words: number[], allowV4Tail: boolean): boolean {
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i]!;
-    if (allowV4Tail && i === parts.length - 1 && p.includes('.')) {
-      const v4 = parseIPv4(p);
-      if (v4 === null) return false;
-      words.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
-    } else {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return false;
-      words.push(parseInt(p, 16));
-    }
-  }
-  return true;
-}
-
-/** The 16 bytes of an IPv6 literal (RFC 4291 section 2.2 text forms, no zone id), or null. */
-export function parseIPv6(text: string): Uint8Array | null {
-  if (text.length < 2 || text.length > 45) return null;
-  const gap = text.indexOf('::');
-  if (gap !== -1 && text.indexOf('::', gap + 1) !== -1) return null;
-  const head: number[] = [];
-  const tail: number[] = [];
-  if (gap === -1) {
-    if (!parseGroups(text.split(':'), head, true) || head.length !== 8) return null;
-  } else {
-    const left = text.slice(0, gap);
-    const right = text.slice(gap + 2);
-    if (left !== '' && !parseGroups(left.split(':'), head, false)) return null;
-    if (right !== '' && !parseGroups(right.split(':'), tail, true)) return null;
-    // "::" stands for at least one zero group.
-    if (head.length + tail.length > 7) return null;
-  }
-  const out = new Uint8Array(16);
-  head.forEach((w, i) => writeU16(out, 2 * i, w));
-  tail.forEach((w, i) => writeU16(out, 16 - 2 * (tail.length - i), w));
-  return out;
-}
-
-/** RFC 5952 text of 16 bytes: lowercase, no leading zeros, longest zero run (>= 2) as "::". */
-export function formatIPv6(b: Uint8Array): string {
-  const words: number[] = [];
-  for (let i = 0; i < 8; i++) words.push(readU16(b, 2 * i));
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(':');
-  if (bestStart === -1) return hex(words);
-  return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
-}
 
 /** An Endpoint for `host` (IPv4 or IPv6 literal, optionally in brackets, else a domain name). */
 export function toEndpoint(host: string, port: number): Endpoint {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cidrContains, normalizeMappedCidr, parseCidr } from '../../../exit/egress/cidr.ts';
-import { parseIP } from '../../../exit/egress/ip.ts';
+import { parseIP } from '../../../shared/net/ip.ts';
 import { ErrorCode } from '../../../shared/errors.ts';
 
 const inside = (cidr: string, ip: string) => cidrContains(parseCidr(cidr), parseIP(ip)!.bytes);

@@ -7,7 +7,7 @@ import {
   parseIP,
   parseIPv4,
   parseIPv6,
-} from '../../../exit/egress/ip.ts';
+} from '../../../shared/net/ip.ts';
 
 const hex = (b: Uint8Array | null) => (b === null ? null : Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(''));
 
