@@ -40,6 +40,8 @@ export interface TestNode {
   core: RaftCore;
   storage: MemStorage;
   applied: Entry[];
+  /** The toy state machine: normal non-empty payloads applied so far (restored from snapshots). */
+  sm: string[];
   readStates: ReadState[];
   readies: Ready[];
 }
@@ -78,6 +80,7 @@ export class Net {
       core: this.makeCore(id, { initialVoters, initialLearners }),
       storage: new MemStorage(),
       applied: [],
+      sm: [],
       readStates: [],
       readies: [],
     };
@@ -108,7 +111,9 @@ export class Net {
     n.readies.push(rd);
     n.storage.save(rd);
     this.queue.push(...rd.messages, ...rd.messagesAfterPersist);
+    if (rd.snapshot !== null) n.sm = JSON.parse(str(rd.snapshot.data)) as string[];
     n.applied.push(...rd.committedEntries);
+    for (const e of rd.committedEntries) if (e.type === 0 && e.data.length > 0) n.sm.push(str(e.data));
     n.readStates.push(...rd.readStates);
     n.core.advance();
     return true;
@@ -169,6 +174,9 @@ export class Net {
     this.down.delete(id);
     n.core = this.makeCore(id, {}, n.storage.stored());
     n.applied = [];
+    n.sm = n.storage.snapshot ? (JSON.parse(str(n.storage.snapshot.data)) as string[]) : [];
+    // Like a driver at startup: re-apply the committed log (membership included).
+    while (this.processReady(id));
   }
 
   /** Drops messages between the two groups, both ways. */
@@ -189,6 +197,15 @@ export class Net {
 
   /** Applied normal (non-empty) payloads of a node, as strings. */
   appliedData(id: NodeId): string[] {
-    return this.node(id).applied.filter((e) => e.type === 0 && e.data.length > 0).map((e) => str(e.data));
+    return this.node(id).sm;
+  }
+
+  /** Snapshots the toy state machine of `id`, persists it and compacts its stored log. */
+  snapshot(id: NodeId): Snapshot {
+    const n = this.node(id);
+    const snap = n.core.takeSnapshot(bytes(JSON.stringify(n.sm)));
+    n.storage.snapshot = snap;
+    n.storage.entries = n.storage.entries.filter((e) => e.index > snap.meta.index);
+    return snap;
   }
 }
