@@ -17,18 +17,22 @@ export const ProxyAuthSchema = z.strictObject({
   password: secretRef('a password'),
 });
 
-const PIN_HINT = 'expected a base64 SHA-256 of the certificate public key (SubjectPublicKeyInfo), 44 characters';
+const PIN_HINT =
+  'expected the SHA-256 of the server certificate (DER) as 64 hex digits (colons allowed) or 44 base64 characters';
 
-/** A certificate pin as in RFC 7469 (pin-sha256): base64 of SHA-256 over the SPKI. */
+/** A certificate pin: SHA-256 of the leaf certificate DER, as `openssl x509 -fingerprint -sha256` prints it or base64. */
 const pin = () =>
   z.string({ error: PIN_HINT }).refine((p) => {
-    const bytes = decodeBase64Url(p.replace(/\+/g, '-').replace(/\//g, '_'));
+    const t = p.trim();
+    if (/^(?:[0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/.test(t)) return true;
+    const bytes = /^[A-Za-z0-9+/]{43}=$/.test(t) ? decodeBase64Url(t.replace(/\+/g, '-').replace(/\//g, '_')) : undefined;
     return bytes !== undefined && bytes.length === 32;
   }, PIN_HINT);
 
 /**
- * Server certificate checks. System CAs by default; caFile adds a CA (use it for a self-signed
- * handler); pins, when given, must also match (checked in addition to CA verification).
+ * Server certificate checks (shared/runtime/tls.ts). System CAs by default; caFile trusts
+ * that CA instead. With pins and no caFile the pin alone decides (self-signed handlers work);
+ * with both, both must pass.
  */
 export const ClientTlsSchema = z.strictObject({
   caFile: filePath('a PEM CA file path').optional(),

@@ -18,11 +18,13 @@ export const ExitListenSchema = z.strictObject({
 });
 
 /**
- * Egress policy. Private, loopback, link-local, CGNAT, multicast, reserved and metadata
- * ranges are always refused unless a CIDR here opens them (ARCHITECTURE 7).
+ * Egress policy (exit/egress/policy.ts). Private, loopback, link-local, CGNAT, multicast,
+ * reserved and metadata ranges are refused unless `allow` opens them (ARCHITECTURE 7);
+ * `deny` closes more ranges.
  */
 export const EgressSchema = z.strictObject({
   allow: z.array(cidr(), { error: 'expected a list of CIDRs' }).default([]),
+  deny: z.array(cidr(), { error: 'expected a list of CIDRs' }).default([]),
 });
 
 /** Resolver settings; no servers = the system resolver. */

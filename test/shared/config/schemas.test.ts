@@ -82,7 +82,8 @@ describe('schemas', () => {
   it('client: validates certificate pins and backoff order', () => {
     const base = `handlers: [wss://h.example/t]\nclusterPublicKey: ${PUB}\nkey: { privateKey: ${KEY} }\n`;
     const pin = 'E9CZ9INDbd+2eRQozYqqbQ2yXLVKB9+xcprMF+44U1g=';
-    assert.deepEqual(parseConfig('client', `${base}tls: { pinSha256: ["${pin}"] }\n`).tls.pinSha256, [pin]);
+    const hexPin = '13:D0:99:F4:83:43:6D:DF:B6:79:14:28:CD:8A:AA:6D:0D:B2:5C:B5:4A:07:DF:B1:72:9A:CC:17:EE:38:53:58';
+    assert.deepEqual(parseConfig('client', `${base}tls: { pinSha256: ["${pin}", "${hexPin}"] }\n`).tls.pinSha256, [pin, hexPin]);
     assert.throws(() => parseConfig('client', `${base}tls: { pinSha256: [abc] }\n`), { code: ErrorCode.BAD_CONFIG });
     assert.throws(() => parseConfig('client', `${base}reconnect: { min: 1m, max: 1s }\n`), (err: ConfigError) =>
       err.issues.some((i) => i.path === 'reconnect.max'),
