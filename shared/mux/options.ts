@@ -71,7 +71,10 @@ export interface MuxSessionOptions {
   sessionHighWater?: number;
   /** A write that would queue more than this on one stream is refused (BUFFER_LIMIT); default 4 MiB. */
   maxStreamQueue?: number;
-  /** Control frames held while the transport is blocked before the session fails; default 4096. */
+  /**
+   * Control frames (answers, credit) held unsent before the session fails with BUFFER_LIMIT;
+   * default 16384, above the ~8190 frames one inbound message can provoke.
+   */
   maxControlQueue?: number;
   /** Opener: OPEN_OK deadline. Acceptor: time the app has to accept() or reject(). Default 10 s. */
   openTimeoutMs?: number;
@@ -166,7 +169,7 @@ export function resolveMuxOptions(o: MuxSessionOptions): ResolvedMuxOptions {
     streamHighWater: int('streamHighWater', o.streamHighWater, 64 << 10, 1, maxStreamQueue),
     sessionHighWater: int('sessionHighWater', o.sessionHighWater, 1 << 20, 1, 2 ** 40),
     maxStreamQueue,
-    maxControlQueue: int('maxControlQueue', o.maxControlQueue, 4096, 16, 2 ** 20),
+    maxControlQueue: int('maxControlQueue', o.maxControlQueue, 16384, 16, 2 ** 20),
     openTimeoutMs: int('openTimeoutMs', o.openTimeoutMs, 10_000, 1, 2 ** 31 - 1),
     keepaliveIntervalMs,
     keepaliveTimeoutMs: int('keepaliveTimeoutMs', o.keepaliveTimeoutMs, 10_000, 1, 2 ** 31 - 1),

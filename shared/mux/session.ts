@@ -83,7 +83,7 @@ export class MuxSession {
         maxControlQueue: this.o.maxControlQueue,
         sessionHighWater: this.o.sessionHighWater,
       },
-      (err) => this.fail(err as CodedError, CloseCode.INTERNAL_ERROR),
+      (err) => this.fail(err as CodedError, CloseCode.PROTOCOL_ERROR),
     );
     this.keepalive = new Keepalive(
       this.o.timers,
