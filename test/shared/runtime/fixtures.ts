@@ -94,10 +94,17 @@ export interface TestCert {
   dispose(): void;
 }
 
+const probe = spawnSync('openssl', ['version'], { encoding: 'utf8' });
+const hasOpenssl = probe.error === undefined && probe.status === 0;
+
+/** The `skip` option for tests that need the openssl command: false, or the reason to skip. */
+export const SKIP_WITHOUT_OPENSSL: string | false = hasOpenssl
+  ? false
+  : 'openssl is not installed (CI installs it); this test needs it to make a certificate';
+
 /** Makes a TestCert with openssl, or returns null when openssl is not installed. */
 export function makeTestCert(): TestCert | null {
-  const probe = spawnSync('openssl', ['version'], { encoding: 'utf8' });
-  if (probe.error !== undefined || probe.status !== 0) return null;
+  if (!hasOpenssl) return null;
   const dir = mkdtempSync(join(tmpdir(), 'apfsds-tls-'));
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');

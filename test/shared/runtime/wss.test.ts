@@ -5,12 +5,11 @@ import { ErrorCode, hasCode } from '../../../shared/errors.ts';
 import { serve, type HttpServer } from '../../../shared/runtime/http-server.ts';
 import { pinOfPem, type TlsVerifyReason } from '../../../shared/runtime/tls.ts';
 import { dialWebSocket, type DialWebSocketOptions } from '../../../shared/runtime/ws-client.ts';
-import { deferred, makeTestCert, stripDate, upgradeRequest, within, type TestCert } from './fixtures.ts';
+import { deferred, makeTestCert, SKIP_WITHOUT_OPENSSL, stripDate, upgradeRequest, within, type TestCert } from './fixtures.ts';
 
 const cert = makeTestCert();
-const skip = cert === null ? 'openssl is not installed (CI installs it); WSS tests need it to make a certificate' : false;
 
-describe('WSS with a self-signed certificate', { skip }, () => {
+describe('WSS with a self-signed certificate', { skip: SKIP_WITHOUT_OPENSSL }, () => {
   let server: HttpServer;
   let url: string;
   const c = cert as TestCert;

@@ -1,0 +1,60 @@
+import { lookup } from 'node:dns/promises';
+import net from 'node:net';
+import { codedError, ErrorCode } from '../errors.ts';
+import { armDeadline, type DeadlineOptions } from './deadline.ts';
+
+/** Default budget for one lookup when the caller gives none. */
+export const DEFAULT_RESOLVE_TIMEOUT_MS = 5_000;
+
+/** Options for resolveHost(). */
+export interface ResolveHostOptions extends DeadlineOptions {
+  /** Only this address family (default 0: both). */
+  family?: 0 | 4 | 6;
+  /** Put this family's addresses first (default: the resolver's own order). */
+  prefer?: 4 | 6;
+}
+
+/** RFC 1035 section 2.3.4: a name is at most 253 characters in text form. */
+const MAX_NAME_LENGTH = 253;
+
+function abortion(signal: AbortSignal): Promise<never> {
+  return new Promise<never>((_resolve, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
+/**
+ * Resolves a host name to IP address strings with the system resolver (getaddrinfo, so
+ * /etc/hosts applies). IP literals, bracketed IPv6 included, come back as-is without a lookup
+ * whatever `family` says. The exit checks egress policy on these addresses, not on the name.
+ * Rejects with BAD_ADDRESS (empty or overlong name), DNS_FAILED (the resolver's code, such as
+ * ENOTFOUND, is the cause), TIMEOUT (default 5 s; the lookup itself cannot be cancelled and is
+ * left to finish in the background) or ABORTED.
+ */
+export async function resolveHost(name: string, options: ResolveHostOptions = {}): Promise<string[]> {
+  const host = name.startsWith('[') && name.endsWith(']') ? name.slice(1, -1) : name;
+  if (net.isIP(host) !== 0) return [host];
+  if (host.length === 0 || host.length > MAX_NAME_LENGTH) {
+    throw codedError(RangeError, ErrorCode.BAD_ADDRESS, `Host name must be 1-${MAX_NAME_LENGTH} characters, got ${host.length}`);
+  }
+  const deadline = armDeadline(`DNS lookup of ${host}`, options, DEFAULT_RESOLVE_TIMEOUT_MS);
+  let found: { address: string; family: number }[];
+  try {
+    found = await Promise.race([lookup(host, { all: true, family: options.family ?? 0, verbatim: true }), abortion(deadline.signal)]);
+  } catch (err) {
+    if (deadline.signal.aborted) throw deadline.signal.reason;
+    const code = (err as { code?: unknown }).code;
+    throw codedError(Error, ErrorCode.DNS_FAILED, `Could not resolve ${host}: ${typeof code === 'string' ? code : (err as Error).message}`, err);
+  } finally {
+    deadline.clear();
+  }
+  const addresses = [...new Set(found.map((entry) => entry.address))];
+  if (addresses.length === 0) {
+    throw codedError(Error, ErrorCode.DNS_FAILED, `Could not resolve ${host}: the resolver returned no addresses`);
+  }
+  const prefer = options.prefer;
+  if (prefer === undefined) return addresses;
+  const first = addresses.filter((address) => net.isIP(address) === prefer);
+  return [...first, ...addresses.filter((address) => net.isIP(address) !== prefer)];
+}
