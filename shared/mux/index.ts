@@ -15,3 +15,4 @@ export { openFailedError, closedError, type OpenFailedError, type StreamClosedEr
 export type { MessageTransport } from './transport.ts';
 export { createMemoryTransportPair, type MemoryTransport, type MemoryTransportOptions } from './memory-transport.ts';
 export { realTimers, ManualTimers, type Timers } from './timers.ts';
+export { muxOptionsFromHellos } from './hellos.ts';
