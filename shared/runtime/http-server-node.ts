@@ -155,7 +155,10 @@ export async function serveNodeHttp(options: ResolvedServeOptions): Promise<Http
   };
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    void onUpgrade(req, socket as net.Socket, head);
+    onUpgrade(req, socket as net.Socket, head).catch((err: unknown) => {
+      options.onError(err);
+      socket.destroy();
+    });
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -6,4 +6,4 @@ onShutdownSignal((signal) => {
   clearInterval(keepAlive);
   process.stdout.write(`stopping on ${signal}\n`, () => exitProcess(0));
 });
-setTimeout(() => process.stdout.write('ready\n'), 0);
+process.stdout.write('ready\n');

@@ -202,3 +202,29 @@ describe('WsConnection over serve() and dialWebSocket()', () => {
     assert.throws(() => ws.close(1005), (err) => hasCode(err, ErrorCode.PROTOCOL));
   });
 });
+
+describe('WsConnection over IPv6 loopback', () => {
+  it('dials ws://[::1]:port/ and sees ::1 as the remote address', async (t) => {
+    let server: HttpServer;
+    try {
+      server = await serve({ hostname: '::1', port: 0, fetch: () => new Response(''), websocket: { onOpen: (ws) => ws.onMessage((d) => ws.send(d)) } });
+    } catch (err) {
+      if (hasCode(err, ErrorCode.BAD_CONFIG)) {
+        t.diagnostic('::1 is not available on this host; IPv6 loopback not tested');
+        return;
+      }
+      throw err;
+    }
+    try {
+      const ws = await dialWebSocket(`ws://[::1]:${server.port}/`);
+      assert.equal(ws.remoteAddress, '::1');
+      const reply = deferred<Uint8Array>();
+      ws.onMessage((data) => reply.resolve(data));
+      ws.send(Uint8Array.of(6));
+      assert.deepEqual(await within(reply.promise, 5_000, 'echo'), Uint8Array.of(6));
+      ws.close();
+    } finally {
+      await server.close({ graceMs: 0 });
+    }
+  });
+});
