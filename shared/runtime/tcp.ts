@@ -119,7 +119,15 @@ class NodeTcpConnection implements TcpConnection {
     if (this.#onDataAttached) return;
     this.#onDataAttached = true;
     // Attaching the listener is what switches the stream to flowing mode.
-    this.#socket.on('data', (chunk: Buffer) => this.#onData(view(chunk)));
+    this.#socket.on('data', (chunk: Buffer) => {
+      try {
+        this.#onData(view(chunk));
+      } catch (err) {
+        // An owner's bug ends this connection, not the process; onClose receives the error.
+        this.#error ??= err instanceof Error ? err : new Error(String(err));
+        this.#socket.destroy();
+      }
+    });
   }
 
   onEnd(handler: () => void): void {

@@ -81,7 +81,8 @@ export class NodeWsConnection implements WsConnection {
     this.#afterWrite = () => {
       if (this.#needDrain && this.#state === 'open' && raw.bufferedAmount <= limits.lowWaterMark) {
         this.#needDrain = false;
-        this.#onDrain?.();
+        const handler = this.#onDrain;
+        if (handler !== null) this.#guard(handler);
       }
     };
     raw.on('message', (data, isBinary) => this.#receive(data, isBinary));
@@ -186,7 +187,20 @@ export class NodeWsConnection implements WsConnection {
       this.#queue.push(view);
       return;
     }
-    handler(view);
+    this.#guard(handler, view);
+  }
+
+  /**
+   * Runs an owner's handler inside a socket callback. A throw must not become an uncaught
+   * exception that takes the process down, so it ends this connection instead (1011) and
+   * reaches the owner as the `error` of onClose.
+   */
+  #guard<A extends unknown[]>(handler: (...args: A) => void, ...args: A): void {
+    try {
+      handler(...args);
+    } catch (err) {
+      this.#abort(WsCloseCode.INTERNAL_ERROR, err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   /** Delivers queued messages (in a microtask, so a resume() inside a handler never re-enters it) and reopens the socket. */
@@ -200,7 +214,7 @@ export class NodeWsConnection implements WsConnection {
     queueMicrotask(() => {
       this.#flushScheduled = false;
       while (this.#queue.length > 0 && !this.#paused && this.#state === 'open' && this.#onMessage !== null) {
-        this.#onMessage(this.#queue.shift() as Uint8Array);
+        this.#guard(this.#onMessage, this.#queue.shift() as Uint8Array);
       }
       if (this.#queue.length === 0) this.#pump();
     });

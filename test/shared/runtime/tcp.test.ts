@@ -103,6 +103,20 @@ describe('TcpConnection over dialTcp() and listenTcp()', () => {
     server.destroy();
   });
 
+  it('a throwing onData handler destroys that connection and reaches onClose', async () => {
+    const [client, server] = await pair();
+    const closed = deferred<Error | undefined>();
+    server.onClose((error) => closed.resolve(error));
+    server.onData(() => {
+      throw new Error('handler bug');
+    });
+    const atClient = watch(client);
+    client.write(Uint8Array.of(1));
+    assert.equal((await within(closed.promise, 5_000, 'server close'))?.message, 'handler bug');
+    await within(atClient.ended, 5_000, 'client sees the FIN');
+    client.destroy();
+  });
+
   it('reset() aborts the connection and the peer sees a CLOSED error', async () => {
     const [client, server] = await pair();
     const atClient = watch(client);

@@ -192,6 +192,24 @@ describe('WsConnection over serve() and dialWebSocket()', () => {
     client.socket.destroy();
   });
 
+  it('a throwing onMessage handler closes that connection with 1011 instead of crashing', async () => {
+    const serverClosed = deferred<Closed>();
+    serverSide.set('/buggy', (ws) => {
+      ws.onClose((code, reason, error) => serverClosed.resolve(error === undefined ? { code, reason } : { code, reason, error }));
+      ws.onMessage(() => {
+        throw new Error('handler bug');
+      });
+    });
+    const client = await dialWebSocket(`ws://127.0.0.1:${server.port}/buggy`);
+    const clientClosed = closedOf(client);
+    client.onMessage(() => {});
+    client.send(Uint8Array.of(1));
+    const seen = await within(serverClosed.promise, 5_000, 'server close');
+    assert.equal(seen.code, 1011);
+    assert.equal(seen.error?.message, 'handler bug');
+    assert.equal((await within(clientClosed, 5_000, 'client close')).code, 1011);
+  });
+
   it('send() after close() is dropped and returns false', async () => {
     const ws = await dialWebSocket(`ws://127.0.0.1:${server.port}/sink`);
     const closed = closedOf(ws);
