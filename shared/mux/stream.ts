@@ -84,6 +84,7 @@ export class MuxStream {
   private readonly recvWindow: ReceiveWindow;
   private remoteFin = false;
   private handedOut = 0;
+  private creditBeforeAnswer = 0;
   private readWaiter: Waiter<Uint8Array | null> | null = null;
   private writeWaiters: Waiter<void>[] = [];
   private failure: Error | null = null;
@@ -222,6 +223,10 @@ export class MuxStream {
     this.host.queueControl({ type: FrameType.OPEN_OK, streamId: this.id });
     this.host.streamAnswered(this);
     this.settleOpen(null);
+    if (this.creditBeforeAnswer > 0) {
+      this.returnStreamCredit(this.creditBeforeAnswer);
+      this.creditBeforeAnswer = 0;
+    }
     if (this.sendQueue.byteLength > 0 || this.localFin === LocalFin.QUEUED) this.host.wantsToSend(this);
   }
 
@@ -378,6 +383,15 @@ export class MuxStream {
     if (n === 0) return;
     this.handedOut = 0;
     this.host.releaseSessionCredit(n);
+    if (this.phase === StreamPhase.PENDING) {
+      // Early data read before accept(): the stream's WINDOW may only follow OPEN_OK.
+      this.creditBeforeAnswer += n;
+      return;
+    }
+    this.returnStreamCredit(n);
+  }
+
+  private returnStreamCredit(n: number): void {
     const grant = this.recvWindow.consume(n);
     if (grant > 0 && !this.remoteFin && this.phase !== StreamPhase.CLOSED) {
       this.host.queueControl({ type: FrameType.WINDOW, streamId: this.id, increment: grant });

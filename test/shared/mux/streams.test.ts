@@ -98,6 +98,27 @@ describe('MuxSession streams', () => {
     await p2.close();
   });
 
+  it('early data read before accept() returns its stream credit only after OPEN_OK', async () => {
+    let pending: MuxStream | undefined;
+    const p = makePair({}, { onOpen: (stream) => (pending = stream) });
+    const s = p.opener.open(TCP_REQUEST);
+    const early = pseudoRandomBytes(200 * 1024, 11);
+    await s.write(early);
+    await settle();
+    // Reading three quarters of the window would normally send a stream WINDOW at once.
+    const got: Uint8Array[] = [];
+    while (got.reduce((n, c) => n + c.length, 0) < early.length) got.push((await pending!.read())!.slice());
+    await settle();
+    assert.equal(s.sendCredit, 256 * 1024 - early.length, 'no stream credit came back before the answer');
+    pending!.accept();
+    await s.opened;
+    await settle();
+    assert.equal(s.phase, StreamPhase.OPEN, 'the opener saw no WINDOW before OPEN_OK');
+    assert.ok(s.sendCredit > 256 * 1024 - early.length);
+    assert.equal(sha(Buffer.concat(got)), sha(early));
+    await p.close();
+  });
+
   it('runs many concurrent streams without mixing their bytes', async () => {
     const p = makePair();
     const n = 40;
