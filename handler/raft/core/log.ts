@@ -43,11 +43,13 @@ export class RaftLog {
       }
     }
     const last = this.lastIndex();
-    if (committed > last || committed < snapIndex) {
-      throw codedError(RangeError, ErrorCode.STORAGE_CORRUPT, `Stored commit ${committed} is outside the log [${snapIndex}, ${last}]`);
+    if (committed > last) {
+      throw codedError(RangeError, ErrorCode.STORAGE_CORRUPT, `Stored commit ${committed} is beyond the last index ${last}`);
     }
-    this.committed = committed;
-    this.applied = Math.min(Math.max(applied, snapIndex), committed);
+    // A snapshot only ever holds committed state; the hard state's commit may lag it when the
+    // snapshot file reached disk before a commit-only hard state write did.
+    this.committed = Math.max(committed, snapIndex);
+    this.applied = Math.min(Math.max(applied, snapIndex), this.committed);
     this.applying = this.applied;
     this.stabled = last;
   }

@@ -359,12 +359,15 @@ export class RaftCore {
   /**
    * Records a state-machine snapshot of everything applied so far (call between advance() and
    * the next ready()); keeps it to stream to lagging followers and compacts the in-memory log,
-   * keeping `compactionMargin` entries. Returns the snapshot for the driver to persist.
+   * keeping `compactionMargin` entries. Returns the snapshot for the driver to persist, or null
+   * when a snapshot received from the leader is waiting in the next Ready: the state machine
+   * is then behind the core's applied index, so try again after that Ready.
    */
-  takeSnapshot(data: Uint8Array): Snapshot {
+  takeSnapshot(data: Uint8Array): Snapshot | null {
     if (this.outstanding !== null) {
       throw codedError(Error, ErrorCode.PROTOCOL, 'takeSnapshot() must not be called while a Ready is outstanding');
     }
+    if (this.snapshotToInstall !== null) return null;
     const index = this.log.applied;
     const snap: Snapshot = { meta: { index, term: this.log.term(index)!, conf: cloneConfState(this.conf) }, data };
     this.snapshot = snap;

@@ -204,6 +204,7 @@ export class Net {
   snapshot(id: NodeId): Snapshot {
     const n = this.node(id);
     const snap = n.core.takeSnapshot(bytes(JSON.stringify(n.sm)));
+    if (snap === null) throw new Error('a received snapshot is pending installation');
     n.storage.snapshot = snap;
     n.storage.entries = n.storage.entries.filter((e) => e.index > snap.meta.index);
     return snap;

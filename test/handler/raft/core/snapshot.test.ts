@@ -102,7 +102,42 @@ describe('raft snapshots', () => {
     assert.throws(() => core.takeSnapshot(new Uint8Array(0)), { code: 'APFSDS_ERR_PROTOCOL' });
     core.advance();
     const snap = core.takeSnapshot(new Uint8Array(0));
-    assert.equal(snap.meta.index, 1);
-    assert.deepEqual(snap.meta.conf.voters, ['x']);
+    assert.equal(snap?.meta.index, 1);
+    assert.deepEqual(snap?.meta.conf.voters, ['x']);
+  });
+
+  it('takeSnapshot returns null while a snapshot received from the leader awaits installation', () => {
+    const net = new Net(['a', 'b', 'c'], { compactionMargin: 0 });
+    net.campaign('a');
+    net.crash('c');
+    for (let i = 0; i < 10; i++) net.core('a').propose(bytes(`q${i}`));
+    net.stabilize();
+    net.snapshot('a');
+    net.restart('c');
+    // Intercept the single snapshot chunk for c and step it without handing c's Ready out.
+    net.filters.push((m) => m.type !== MessageType.Snapshot);
+    net.tick('a', 2);
+    const chunk = net.node('a').readies.flatMap((rd) => rd.messages).find((m) => m.type === MessageType.Snapshot);
+    assert.ok(chunk, 'the leader sent a snapshot');
+    net.core('c').step(chunk);
+    assert.ok(net.core('c').status().applied > 0);
+    assert.equal(net.core('c').takeSnapshot(bytes('stale')), null);
+    net.heal();
+    while (net.processReady('c'));
+    assert.deepEqual(net.appliedData('c'), Array.from({ length: 10 }, (_, i) => `q${i}`));
+    assert.notEqual(net.core('c').takeSnapshot(bytes(JSON.stringify(net.appliedData('c')))), null);
+  });
+
+  it('restarts when the stored commit lags a snapshot that reached disk first', () => {
+    const net = new Net(['a', 'b', 'c'], { compactionMargin: 0 });
+    net.campaign('a');
+    for (let i = 0; i < 4; i++) net.core('a').propose(bytes(`c${i}`));
+    net.stabilize();
+    const snap = net.snapshot('b');
+    net.node('b').storage.hardState = { ...net.node('b').storage.hardState, commit: snap.meta.index - 2 };
+    net.crash('b');
+    net.restart('b');
+    assert.equal(net.core('b').status().commit, snap.meta.index);
+    assert.deepEqual(net.appliedData('b'), ['c0', 'c1', 'c2', 'c3']);
   });
 });
