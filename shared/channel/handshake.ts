@@ -125,7 +125,8 @@ export async function respond<A>(ws: WsConnection, o: RespondOptions<A>): Promis
   try {
     deadline = armDeadline('Channel handshake', o, DEFAULT_HANDSHAKE_TIMEOUT_MS);
   } catch (err) {
-    return refuse('timeout', err as Error);
+    // A bad timeoutMs (BAD_CONFIG): refuse rather than throw, as promised.
+    return refuse('handshake', err as Error);
   }
   try {
     let message1: Uint8Array;
