@@ -109,6 +109,12 @@ export class Outbox {
     this.schedule();
   }
 
+  /** Adjusts the count of queued bytes; a drop (a stream reset) may unblock other streams' writers. */
+  adjustQueued(n: number): void {
+    this.queuedBytes += n;
+    if (n < 0 && this.writeBlocked.size > 0) this.schedule();
+  }
+
   /** The stream has writers waiting for its queue to drain. */
   writeBlockedOn(stream: MuxStream): void {
     this.writeBlocked.add(stream);

@@ -496,9 +496,7 @@ export class MuxSession {
       queueDatagram: (frame) => outbox.queueDatagram(frame),
       wantsToSend: (stream) => outbox.wantsToSend(stream),
       writeBlocked: (stream) => outbox.writeBlockedOn(stream),
-      queuedDelta: (n) => {
-        outbox.queuedBytes += n;
-      },
+      queuedDelta: (n) => outbox.adjustQueued(n),
       releaseSessionCredit: (n) => this.releaseSessionCredit(n),
       streamClosed: (stream) => {
         o.timers.clearTimeout(stream.openTimer);

@@ -152,6 +152,33 @@ describe('MuxSession flow control', () => {
     await link.close();
   });
 
+  it('a writer held by the session high-water mark is released when another stream is reset', async () => {
+    const p = makePair({ sessionHighWater: 32 * KiB, streamHighWater: 1024 * KiB }, {}, { highWaterMark: 1, lowWaterMark: 0 });
+    const a = await p.opener.connect(TCP_REQUEST);
+    const b = await p.opener.connect(TCP_REQUEST);
+    await p.nextAccepted();
+    const rb = await p.nextAccepted();
+    // Our sends stop reaching the peer and the transport reports "full": everything queues.
+    p.openerTransport.pause();
+    void a.write(new Uint8Array(1));
+    await settle(2);
+    let bDone = false;
+    void b.write(new Uint8Array(64 * KiB)).then(
+      () => (bDone = true),
+      () => (bDone = true),
+    );
+    let aDone = false;
+    void a.write(new Uint8Array(1)).then(() => (aDone = true));
+    await settle(2);
+    assert.equal(aDone, false, 'a waits: the session queues more than its high-water mark');
+    rb.reset();
+    await settle(5);
+    assert.equal(bDone, true);
+    assert.equal(aDone, true, 'a is released once b\'s queue is dropped');
+    p.openerTransport.resume();
+    await p.close();
+  });
+
   it('write() refuses to queue beyond maxStreamQueue with BUFFER_LIMIT', async () => {
     const p = makePair({ maxStreamQueue: 64 * KiB, streamHighWater: 16 * KiB });
     const s = await p.opener.connect(TCP_REQUEST);
