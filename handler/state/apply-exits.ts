@@ -6,6 +6,7 @@
 import { ErrorCode } from '../../shared/errors.ts';
 import type { CommandOf } from './commands.ts';
 import { STATE_LIMITS } from './commands.ts';
+import { sameRecord } from './events.ts';
 import { fail, makeExit, type Outcome, type State } from './model.ts';
 import type { ExitRecord, StateEvent } from './types.ts';
 
@@ -58,6 +59,7 @@ export function updateExit(s: State, c: CommandOf<'exit.update'>, events: StateE
   });
   const problem = checkExit(s, after);
   if (problem !== undefined) return problem;
+  if (sameRecord(before, after)) return undefined;
   if (after.publicKey !== before.publicKey) {
     s.exitKeys.delete(before.publicKey);
     s.exitKeys.set(after.publicKey, after.id);

@@ -5,6 +5,7 @@
 import { ErrorCode } from '../../shared/errors.ts';
 import type { CommandOf } from './commands.ts';
 import { STATE_LIMITS } from './commands.ts';
+import { sameRecord } from './events.ts';
 import { admissible, fail, makeUsage, makeUser, quotaExhausted, type Outcome, type State } from './model.ts';
 import type { BlockReason, StateEvent, UserRecord } from './types.ts';
 
@@ -74,6 +75,8 @@ export function updateUser(s: State, c: CommandOf<'user.update'>, events: StateE
     allowedRegions: c.allowedRegions === undefined ? before.allowedRegions : c.allowedRegions,
     maxSessions: c.maxSessions === undefined ? before.maxSessions : c.maxSessions,
   });
+  // An update that changes nothing (disabling a disabled user) is accepted silently.
+  if (sameRecord(before, after)) return undefined;
   const reason = blockReason(s, before, after);
   if (after.publicKey !== before.publicKey) {
     s.userKeys.delete(before.publicKey);

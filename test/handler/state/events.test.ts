@@ -96,3 +96,13 @@ test('a throwing listener is reported and the others still run; unsubscribe stop
   m.apply(2, encodeCommand(createUser('b', 2)));
   assert.equal(seen.length, 1);
 });
+
+test('an update that changes nothing succeeds without events', () => {
+  const { run, events } = harness();
+  run(createUser('a', 1, { status: 'disabled' }));
+  run(createExit('e', 11));
+  events.length = 0;
+  assert.equal(run({ v: 1, op: 'user.update', id: 'a', status: 'disabled' }).ok, true);
+  assert.equal(run({ v: 1, op: 'exit.update', id: 'e', weight: 1 }).ok, true);
+  assert.deepEqual(events, []);
+});
