@@ -1,0 +1,125 @@
+/**
+ * The pure backend: @noble/ciphers, @noble/curves and @noble/hashes (audited, dependency-free
+ * JavaScript). Used where node:crypto is missing or when chosen explicitly (APFSDS_CRYPTO=noble);
+ * it must produce the same bytes as the native backend.
+ */
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { x25519 as nobleX25519 } from '@noble/curves/ed25519.js';
+import { blake2s } from '@noble/hashes/blake2.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { ErrorCode, codedError } from '../errors.ts';
+import { wipe } from './bytes.ts';
+import {
+  KEY_LENGTH,
+  TAG_LENGTH,
+  type Aead,
+  type CryptoBackend,
+  type DhKeyPair,
+  type DhPublicKey,
+  type NoiseHash,
+  type NoiseHashName,
+  type X25519,
+} from './types.ts';
+
+const aead: Aead = {
+  sealInto(key, nonce, ad, plaintext, out, offset) {
+    const n = plaintext.length + TAG_LENGTH;
+    chacha20poly1305(key, nonce, ad ?? undefined).encrypt(plaintext, out.subarray(offset, offset + n));
+    return n;
+  },
+  seal(key, nonce, ad, plaintext) {
+    return chacha20poly1305(key, nonce, ad ?? undefined).encrypt(plaintext);
+  },
+  open(key, nonce, ad, ciphertext) {
+    if (ciphertext.length < TAG_LENGTH) return null;
+    try {
+      return chacha20poly1305(key, nonce, ad ?? undefined).decrypt(ciphertext);
+    } catch {
+      return null;
+    }
+  },
+};
+
+class NobleKeyPair implements DhKeyPair {
+  readonly backend = 'noble' as const;
+  readonly publicKey: Uint8Array;
+  privateKey: Uint8Array | null;
+  constructor(privateKey: Uint8Array, publicKey: Uint8Array) {
+    this.privateKey = privateKey;
+    this.publicKey = publicKey;
+  }
+  destroy(): void {
+    wipe(this.privateKey);
+    this.privateKey = null;
+  }
+}
+
+class NoblePublicKey implements DhPublicKey {
+  readonly backend = 'noble' as const;
+  readonly bytes: Uint8Array;
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+  }
+}
+
+function checkLength(bytes: Uint8Array, what: string): void {
+  if (!(bytes instanceof Uint8Array) || bytes.length !== KEY_LENGTH) {
+    throw codedError(RangeError, ErrorCode.BAD_KEY, `The ${what} has the wrong length: expected ${KEY_LENGTH} bytes`);
+  }
+}
+
+const x25519: X25519 = {
+  generateKeyPair() {
+    const { secretKey, publicKey } = nobleX25519.keygen();
+    return new NobleKeyPair(secretKey, publicKey);
+  },
+  keyPairFromPrivate(privateKey) {
+    checkLength(privateKey, 'X25519 private key');
+    const own = privateKey.slice();
+    return new NobleKeyPair(own, nobleX25519.getPublicKey(own));
+  },
+  publicKey(bytes) {
+    checkLength(bytes, 'X25519 public key');
+    return new NoblePublicKey(bytes.slice());
+  },
+  dh(local, remote) {
+    if (!(local instanceof NobleKeyPair) || !(remote instanceof NoblePublicKey)) {
+      throw codedError(TypeError, ErrorCode.BAD_KEY, 'The key handles come from another backend: expected noble handles');
+    }
+    if (local.privateKey === null) {
+      throw codedError(Error, ErrorCode.CLOSED, 'The X25519 key pair was destroyed: expected a live key');
+    }
+    try {
+      return nobleX25519.getSharedSecret(local.privateKey, remote.bytes);
+    } catch (err) {
+      throw codedError(RangeError, ErrorCode.HANDSHAKE, 'The X25519 public key is of low order: expected a valid point', err);
+    }
+  },
+};
+
+function nobleHash(name: NoiseHashName): NoiseHash {
+  const fn = name === 'BLAKE2s' ? blake2s : sha256;
+  return {
+    name,
+    hashLen: 32,
+    hash(a, b) {
+      if (b === undefined) return fn(a);
+      return fn.create().update(a).update(b).digest();
+    },
+    hmac(key, a, b) {
+      if (b === undefined) return hmac(fn, key, a);
+      return hmac.create(fn, key).update(a).update(b).digest();
+    },
+  };
+}
+
+const hashes = { BLAKE2s: nobleHash('BLAKE2s'), SHA256: nobleHash('SHA256') } as const;
+
+/** The pure @noble backend. */
+export const nobleBackend: CryptoBackend = {
+  name: 'noble',
+  aead,
+  x25519,
+  hash: (name) => hashes[name],
+};

@@ -1,0 +1,222 @@
+/**
+ * The native crypto backend: node:crypto (OpenSSL on Node, Rust on Deno's node compat).
+ * This is the only file that loads node:crypto. It loads it at run time, so a runtime without
+ * node:crypto (or without ChaCha20-Poly1305 and X25519 in it) gets `nativeCryptoBackend === null`
+ * and the selector falls back to the pure @noble backend.
+ *
+ * Speed notes, measured (bench/crypto.ts): a KeyObject import costs more than a DH, so X25519
+ * keys are held as KeyObjects (DhKeyPair/DhPublicKey handles) and static ones are imported
+ * once; ephemerals come from generateKeyPairSync and only their public half is exported.
+ */
+import type * as NodeBuffer from 'node:buffer';
+import type * as NodeCrypto from 'node:crypto';
+import { ErrorCode, codedError } from '../errors.ts';
+import { encodeBase64url, tryDecodeBase64url } from '../crypto/base64url.ts';
+import {
+  KEY_LENGTH,
+  TAG_LENGTH,
+  type Aead,
+  type CryptoBackend,
+  type DhKeyPair,
+  type DhPublicKey,
+  type NoiseHash,
+  type NoiseHashName,
+  type X25519,
+} from '../crypto/types.ts';
+
+type NodeCryptoModule = typeof NodeCrypto;
+type NodeBufferModule = typeof NodeBuffer;
+type KeyObject = NodeCrypto.KeyObject;
+
+const ALGORITHM = 'chacha20-poly1305';
+const TAG_OPTIONS = { authTagLength: TAG_LENGTH } as const;
+
+// process.getBuiltinModule (Node >= 20.16, Deno 2) loads built-ins synchronously where they
+// exist and lets a runtime without them fall back, with no top-level await in the import graph.
+function builtin<T>(id: string): T | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  return proc?.getBuiltinModule?.(id) as T | undefined;
+}
+
+const bufferModule = builtin<NodeBufferModule>('node:buffer');
+
+function loadNodeCrypto(): NodeCryptoModule | null {
+  try {
+    const mod = builtin<NodeCryptoModule>('node:crypto');
+    if (mod === undefined || !mod.getCiphers().includes(ALGORITHM)) return null;
+    mod.generateKeyPairSync('x25519');
+    return mod;
+  } catch {
+    return null;
+  }
+}
+
+/** A plain Uint8Array view of a Buffer (no copy), so callers never meet Buffer semantics. */
+function plain(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function fromBase64url(text: string | undefined): Uint8Array {
+  const bytes = tryDecodeBase64url(text ?? '');
+  if (!(bytes instanceof Uint8Array) || bytes.length !== KEY_LENGTH) {
+    throw codedError(Error, ErrorCode.BAD_KEY, 'node:crypto exported a malformed X25519 key: expected 32 bytes');
+  }
+  return bytes;
+}
+
+function createAead(c: NodeCryptoModule): Aead {
+  function sealInto(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    ad: Uint8Array | null,
+    plaintext: Uint8Array,
+    out: Uint8Array,
+    offset: number,
+  ): number {
+    const n = plaintext.length + TAG_LENGTH;
+    if (offset < 0 || offset + n > out.length) {
+      throw codedError(RangeError, ErrorCode.BUFFER_LIMIT, `The output has no room: expected ${n} bytes from offset ${offset}`);
+    }
+    const cipher = c.createCipheriv(ALGORITHM, key, nonce, TAG_OPTIONS);
+    if (ad !== null && ad.length > 0) cipher.setAAD(ad, { plaintextLength: plaintext.length });
+    out.set(cipher.update(plaintext), offset);
+    cipher.final();
+    out.set(cipher.getAuthTag(), offset + plaintext.length);
+    return n;
+  }
+  // An unpooled, unzeroed allocation: seal() overwrites every byte, and an unpooled buffer
+  // owns its ArrayBuffer, so `.buffer` never exposes neighbouring data.
+  const allocate = (n: number): Uint8Array => (bufferModule === undefined ? new Uint8Array(n) : plain(bufferModule.Buffer.allocUnsafeSlow(n)));
+  return {
+    sealInto,
+    seal(key, nonce, ad, plaintext) {
+      const out = allocate(plaintext.length + TAG_LENGTH);
+      sealInto(key, nonce, ad, plaintext, out, 0);
+      return out;
+    },
+    open(key, nonce, ad, ciphertext) {
+      if (ciphertext.length < TAG_LENGTH) return null;
+      const body = ciphertext.length - TAG_LENGTH;
+      const decipher = c.createDecipheriv(ALGORITHM, key, nonce, TAG_OPTIONS);
+      decipher.setAuthTag(ciphertext.subarray(body));
+      if (ad !== null && ad.length > 0) decipher.setAAD(ad, { plaintextLength: body });
+      const plaintext = decipher.update(ciphertext.subarray(0, body));
+      try {
+        decipher.final();
+      } catch {
+        plaintext.fill(0);
+        return null;
+      }
+      return plain(plaintext);
+    },
+  };
+}
+
+class NativeKeyPair implements DhKeyPair {
+  readonly backend = 'native' as const;
+  readonly publicKey: Uint8Array;
+  key: KeyObject | null;
+  constructor(key: KeyObject, publicKey: Uint8Array) {
+    this.key = key;
+    this.publicKey = publicKey;
+  }
+  destroy(): void {
+    // A KeyObject cannot be zeroed from JS; dropping it lets OpenSSL free it, and OpenSSL
+    // clears X25519 private keys on free (OPENSSL_secure_clear_free in ecx_key_free).
+    this.key = null;
+  }
+}
+
+class NativePublicKey implements DhPublicKey {
+  readonly backend = 'native' as const;
+  readonly bytes: Uint8Array;
+  readonly key: KeyObject;
+  constructor(bytes: Uint8Array, key: KeyObject) {
+    this.bytes = bytes;
+    this.key = key;
+  }
+}
+
+function checkLength(bytes: Uint8Array, what: string): void {
+  if (!(bytes instanceof Uint8Array) || bytes.length !== KEY_LENGTH) {
+    throw codedError(RangeError, ErrorCode.BAD_KEY, `The ${what} has the wrong length: expected ${KEY_LENGTH} bytes`);
+  }
+}
+
+function createX25519(c: NodeCryptoModule): X25519 {
+  // JWK is the cheapest import path measured (DER/PKCS#8 parsing costs several times more).
+  const rawPublic = (key: KeyObject): Uint8Array => fromBase64url(key.export({ format: 'jwk' }).x);
+  return {
+    generateKeyPair() {
+      const { privateKey, publicKey } = c.generateKeyPairSync('x25519');
+      return new NativeKeyPair(privateKey, rawPublic(publicKey));
+    },
+    keyPairFromPrivate(privateKey) {
+      checkLength(privateKey, 'X25519 private key');
+      const key = c.createPrivateKey({
+        key: { kty: 'OKP', crv: 'X25519', d: encodeBase64url(privateKey), x: '' },
+        format: 'jwk',
+      });
+      return new NativeKeyPair(key, rawPublic(c.createPublicKey(key)));
+    },
+    publicKey(bytes) {
+      checkLength(bytes, 'X25519 public key');
+      const key = c.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: encodeBase64url(bytes) }, format: 'jwk' });
+      return new NativePublicKey(bytes.slice(), key);
+    },
+    dh(local, remote) {
+      if (!(local instanceof NativeKeyPair) || !(remote instanceof NativePublicKey)) {
+        throw codedError(TypeError, ErrorCode.BAD_KEY, 'The key handles come from another backend: expected native handles');
+      }
+      if (local.key === null) {
+        throw codedError(Error, ErrorCode.CLOSED, 'The X25519 key pair was destroyed: expected a live key');
+      }
+      try {
+        return plain(c.diffieHellman({ privateKey: local.key, publicKey: remote.key }));
+      } catch (err) {
+        // OpenSSL refuses an all-zero shared secret (RFC 7748 section 6.1): a low-order point.
+        throw codedError(RangeError, ErrorCode.HANDSHAKE, 'The X25519 public key is of low order: expected a valid point', err);
+      }
+    },
+  };
+}
+
+function createHash(c: NodeCryptoModule, name: NoiseHashName): NoiseHash {
+  const algorithm = name === 'BLAKE2s' ? 'blake2s256' : 'sha256';
+  return {
+    name,
+    hashLen: 32,
+    hash(a, b) {
+      const h = c.createHash(algorithm).update(a);
+      if (b !== undefined) h.update(b);
+      return plain(h.digest());
+    },
+    hmac(key, a, b) {
+      const h = c.createHmac(algorithm, key).update(a);
+      if (b !== undefined) h.update(b);
+      return plain(h.digest());
+    },
+  };
+}
+
+function createNativeBackend(c: NodeCryptoModule): CryptoBackend {
+  const hashes = { BLAKE2s: createHash(c, 'BLAKE2s'), SHA256: createHash(c, 'SHA256') } as const;
+  return { name: 'native', aead: createAead(c), x25519: createX25519(c), hash: (name) => hashes[name] };
+}
+
+const nodeCrypto = loadNodeCrypto();
+
+/** The native backend, or null when this runtime's node:crypto lacks ChaCha20-Poly1305 or X25519. */
+export const nativeCryptoBackend: CryptoBackend | null = nodeCrypto === null ? null : createNativeBackend(nodeCrypto);
+
+/**
+ * Raw node:crypto ChaCha20-Poly1305 (createCipheriv, no wrapper), the baseline bench/crypto.ts
+ * measures the wrappers against. Returns ciphertext and tag as node:crypto hands them back.
+ */
+export function rawNativeSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): [Uint8Array, Uint8Array] {
+  if (nodeCrypto === null) throw codedError(Error, ErrorCode.BAD_CONFIG, 'node:crypto is unavailable: expected Node or Deno');
+  const cipher = nodeCrypto.createCipheriv(ALGORITHM, key, nonce, TAG_OPTIONS);
+  const ct = cipher.update(plaintext);
+  cipher.final();
+  return [ct, cipher.getAuthTag()];
+}

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { blake2s } from '@noble/hashes/blake2.js';
+import { ErrorCode } from '../../../shared/errors.ts';
+import { noiseHkdf } from '../../../shared/crypto/symmetric-state.ts';
+import { backends, hex, seededBytes, toHex } from './helpers.ts';
+
+// RFC 8439 section 2.8.2.
+const RFC8439 = {
+  key: hex('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f'),
+  nonce: hex('070000004041424344454647'),
+  ad: hex('50515253c0c1c2c3c4c5c6c7'),
+  plaintext: new TextEncoder().encode(
+    "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.",
+  ),
+  ciphertext:
+    'd31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d63dbea45e8ca9671282fafb69da92728b' +
+    '1a71de0a9e060b2905d6a5b67ecd3b3692ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc' +
+    '3ff4def08e4b7a9de576d26586cec64b6116',
+  tag: '1ae10b594f09e26a7e902ecbd0600691',
+};
+
+// RFC 7748 section 6.1.
+const RFC7748 = {
+  alicePrivate: hex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a'),
+  alicePublic: '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a',
+  bobPrivate: hex('5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb'),
+  bobPublic: 'de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f',
+  shared: '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742',
+};
+
+for (const backend of backends) {
+  describe(`${backend.name} backend primitives`, () => {
+    it('seals the RFC 8439 section 2.8.2 vector', () => {
+      const { key, nonce, ad, plaintext } = RFC8439;
+      assert.equal(toHex(backend.aead.seal(key, nonce, ad, plaintext)), RFC8439.ciphertext + RFC8439.tag);
+    });
+
+    it('opens the RFC 8439 section 2.8.2 vector and refuses a flipped bit', () => {
+      const { key, nonce, ad, plaintext } = RFC8439;
+      const sealed = hex(RFC8439.ciphertext + RFC8439.tag);
+      assert.deepEqual(backend.aead.open(key, nonce, ad, sealed), plaintext);
+      for (const at of [0, sealed.length - 1]) {
+        const bad = sealed.slice();
+        bad[at]! ^= 1;
+        assert.equal(backend.aead.open(key, nonce, ad, bad), null);
+      }
+      assert.equal(backend.aead.open(key, nonce, hex('50'), sealed), null);
+      assert.equal(backend.aead.open(key, nonce, ad, sealed.subarray(0, 15)), null);
+    });
+
+    it('sealInto writes ciphertext||tag at an offset and touches nothing else', () => {
+      const { key, nonce, ad, plaintext } = RFC8439;
+      const out = new Uint8Array(plaintext.length + 16 + 10).fill(0xaa);
+      assert.equal(backend.aead.sealInto(key, nonce, ad, plaintext, out, 7), plaintext.length + 16);
+      assert.equal(toHex(out.subarray(7, 7 + plaintext.length + 16)), RFC8439.ciphertext + RFC8439.tag);
+      assert.deepEqual([...out.subarray(0, 7), ...out.subarray(7 + plaintext.length + 16)], new Array(10).fill(0xaa));
+    });
+
+    it('computes the RFC 7748 section 6.1 X25519 keys and shared secret', () => {
+      const alice = backend.x25519.keyPairFromPrivate(RFC7748.alicePrivate);
+      const bob = backend.x25519.keyPairFromPrivate(RFC7748.bobPrivate);
+      assert.equal(toHex(alice.publicKey), RFC7748.alicePublic);
+      assert.equal(toHex(bob.publicKey), RFC7748.bobPublic);
+      assert.equal(toHex(backend.x25519.dh(alice, backend.x25519.publicKey(bob.publicKey))), RFC7748.shared);
+      assert.equal(toHex(backend.x25519.dh(bob, backend.x25519.publicKey(alice.publicKey))), RFC7748.shared);
+    });
+
+    it('agrees on a shared secret between generated key pairs', () => {
+      const a = backend.x25519.generateKeyPair();
+      const b = backend.x25519.generateKeyPair();
+      assert.deepEqual(backend.x25519.dh(a, backend.x25519.publicKey(b.publicKey)), backend.x25519.dh(b, backend.x25519.publicKey(a.publicKey)));
+    });
+
+    it('refuses a low-order public key with HANDSHAKE', () => {
+      const a = backend.x25519.generateKeyPair();
+      for (const point of [new Uint8Array(32), hex('0100000000000000000000000000000000000000000000000000000000000000')]) {
+        assert.throws(() => backend.x25519.dh(a, backend.x25519.publicKey(point)), { code: ErrorCode.HANDSHAKE });
+      }
+    });
+
+    it('refuses keys of the wrong length and a destroyed key pair', () => {
+      assert.throws(() => backend.x25519.publicKey(new Uint8Array(31)), { code: ErrorCode.BAD_KEY });
+      assert.throws(() => backend.x25519.keyPairFromPrivate(new Uint8Array(33)), { code: ErrorCode.BAD_KEY });
+      const a = backend.x25519.generateKeyPair();
+      const peer = backend.x25519.publicKey(backend.x25519.generateKeyPair().publicKey);
+      a.destroy();
+      assert.throws(() => backend.x25519.dh(a, peer), { code: ErrorCode.CLOSED });
+    });
+
+    it('hashes the "abc" vectors of FIPS 180-2 and RFC 7693', () => {
+      const abc = new TextEncoder().encode('abc');
+      assert.equal(toHex(backend.hash('SHA256').hash(abc)), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+      assert.equal(toHex(backend.hash('BLAKE2s').hash(abc)), '508c5e8c327c14e2e1a72ba34eeb452f37458b209ed63a294d999b4c86675982');
+      assert.equal(toHex(backend.hash('SHA256').hash(abc.subarray(0, 1), abc.subarray(1))), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    });
+
+    it('computes the RFC 4231 test case 2 HMAC-SHA256', () => {
+      const mac = backend.hash('SHA256').hmac(new TextEncoder().encode('Jefe'), new TextEncoder().encode('what do ya want '), new TextEncoder().encode('for nothing?'));
+      assert.equal(toHex(mac), '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843');
+    });
+
+    it("computes Noise's HKDF as RFC 5869 HKDF with the chaining key as salt", () => {
+      const rand = seededBytes(7);
+      for (const [name, fn] of [['SHA256', sha256], ['BLAKE2s', blake2s]] as const) {
+        const ck = rand(32);
+        const ikm = rand(32);
+        const expected = hkdf(fn, ikm, ck, new Uint8Array(0), 96);
+        const [a, b, c] = noiseHkdf(backend.hash(name), ck, ikm, 3);
+        assert.equal(toHex(a!) + toHex(b!) + toHex(c!), toHex(expected));
+      }
+    });
+  });
+}
+
+describe('native and noble backends', () => {
+  it('produce identical bytes on seeded random inputs', () => {
+    assert.equal(backends.length, 2);
+    const [a, b] = backends as [(typeof backends)[0], (typeof backends)[0]];
+    const rand = seededBytes(2024);
+    for (const size of [0, 1, 15, 16, 17, 63, 64, 65, 1400, 16384]) {
+      const key = rand(32);
+      const nonce = rand(12);
+      const ad = rand(size % 37);
+      const plaintext = rand(size);
+      const sealed = a.aead.seal(key, nonce, ad, plaintext);
+      assert.deepEqual(b.aead.seal(key, nonce, ad, plaintext), sealed, `seal size ${size}`);
+      assert.deepEqual(b.aead.open(key, nonce, ad, sealed), plaintext);
+      assert.deepEqual(a.aead.open(key, nonce, ad, sealed), plaintext);
+      for (const name of ['SHA256', 'BLAKE2s'] as const) {
+        assert.deepEqual(a.hash(name).hash(plaintext, ad), b.hash(name).hash(plaintext, ad), `${name} size ${size}`);
+        assert.deepEqual(a.hash(name).hmac(key, plaintext, ad), b.hash(name).hmac(key, plaintext, ad), `HMAC-${name} size ${size}`);
+      }
+    }
+    for (let i = 0; i < 8; i++) {
+      const priv = rand(32);
+      const pub = a.x25519.keyPairFromPrivate(rand(32)).publicKey;
+      const pa = a.x25519.keyPairFromPrivate(priv);
+      const pb = b.x25519.keyPairFromPrivate(priv);
+      assert.deepEqual(pa.publicKey, pb.publicKey);
+      assert.deepEqual(a.x25519.dh(pa, a.x25519.publicKey(pub)), b.x25519.dh(pb, b.x25519.publicKey(pub)));
+    }
+  });
+
+  it("refuse each other's key handles", () => {
+    const [a, b] = backends as [(typeof backends)[0], (typeof backends)[0]];
+    const pair = a.x25519.generateKeyPair();
+    assert.throws(() => b.x25519.dh(pair as never, b.x25519.publicKey(pair.publicKey)), { code: ErrorCode.BAD_KEY });
+  });
+});
