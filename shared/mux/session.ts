@@ -56,7 +56,7 @@ export class MuxSession {
   private lastPeerStreamId = 0;
   private localGoAway = false;
   private remoteGoAway: GoAwayFrame | null = null;
-  private isClosed = false;
+  private done = false;
   private closeError: Error | undefined = undefined;
   private closedResolve!: (err: Error | undefined) => void;
   private idleWaiters: Array<() => void> = [];
@@ -108,9 +108,9 @@ export class MuxSession {
     return this.streams.size;
   }
 
-  /** True once the session is closed. */
-  get isClosing(): boolean {
-    return this.isClosed;
+  /** True once the session is closed (by either side, or a failure). */
+  get isClosed(): boolean {
+    return this.done;
   }
 
   /** True after either side sent GOAWAY: no new streams on this session. */
@@ -143,7 +143,7 @@ export class MuxSession {
    * not negotiated, or called on the acceptor) or BAD_CONFIG (a tag on a client session).
    */
   open(request: OpenRequest, options: OpenOptions = {}): MuxStream {
-    if (this.isClosed) throw codedError(Error, ErrorCode.CLOSED, 'Session is closed; cannot open a stream');
+    if (this.done) throw codedError(Error, ErrorCode.CLOSED, 'Session is closed; cannot open a stream');
     if (this.o.role !== MuxRole.OPENER) throw codedError(Error, ErrorCode.UNSUPPORTED, 'Only the opener side opens streams');
     if (this.goingAway) throw codedError(Error, ErrorCode.GOING_AWAY, 'Session is going away; open the stream on another session');
     if (request.network === Network.UDP && (this.o.capabilities & Capability.UDP) === 0) {
@@ -204,7 +204,7 @@ export class MuxSession {
    * The acceptor names the last stream it processed; the opener sends 0 (docs/protocol.md 3.4).
    */
   goAway(code: CloseCodeValue = CloseCode.NO_ERROR): void {
-    if (this.isClosed || this.localGoAway) return;
+    if (this.done || this.localGoAway) return;
     this.localGoAway = true;
     const lastStreamId = this.o.role === MuxRole.ACCEPTOR ? this.lastPeerStreamId : 0;
     this.outbox.queueControl({ type: FrameType.GOAWAY, lastStreamId, code });
@@ -212,7 +212,7 @@ export class MuxSession {
 
   /** Resolves when no stream is open (at once if none is), or when the session closes. */
   whenIdle(): Promise<void> {
-    if (this.streams.size === 0 || this.isClosed) return Promise.resolve();
+    if (this.streams.size === 0 || this.done) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -235,7 +235,7 @@ export class MuxSession {
    * with CLOSED. `error`, when given, is what onClose and `closed` report.
    */
   close(code: CloseCodeValue = CloseCode.NO_ERROR, error?: Error): void {
-    if (this.isClosed) return;
+    if (this.done) return;
     const lastStreamId = this.o.role === MuxRole.ACCEPTOR ? this.lastPeerStreamId : 0;
     this.outbox.flushFinal([{ type: FrameType.GOAWAY, lastStreamId, code }]);
     this.shutdown(error);
@@ -245,7 +245,7 @@ export class MuxSession {
   // ---- inbound ----
 
   private receive(message: Uint8Array): void {
-    if (this.isClosed) return;
+    if (this.done) return;
     this.messagesReceived++;
     this.keepalive.received();
     let frames: Frame[];
@@ -258,7 +258,7 @@ export class MuxSession {
     try {
       for (const f of frames) {
         this.dispatch(f);
-        if (this.isClosed) return;
+        if (this.done) return;
       }
     } catch (err) {
       // A bug of ours (or of an app callback) must not escape into the socket callback.
@@ -430,7 +430,7 @@ export class MuxSession {
   }
 
   private releaseSessionCredit(n: number): void {
-    if (this.isClosed) return;
+    if (this.done) return;
     const grant = this.recvWindow.consume(n);
     if (grant > 0) this.outbox.queueControl({ type: FrameType.WINDOW, streamId: 0, increment: grant });
   }
@@ -441,7 +441,7 @@ export class MuxSession {
   }
 
   private fail(err: CodedError, closeCode: CloseCodeValue): void {
-    if (this.isClosed) return;
+    if (this.done) return;
     if (closeCode === CloseCode.IDLE_TIMEOUT && this.transport.terminate !== undefined) {
       // A dead peer will not answer a closing handshake: drop the connection instead.
       this.outbox.kill();
@@ -453,7 +453,7 @@ export class MuxSession {
   }
 
   private transportClosed(code: number, reason: string, error?: Error): void {
-    if (this.isClosed) return;
+    if (this.done) return;
     const clean = this.remoteGoAway !== null && this.remoteGoAway.code === CloseCode.NO_ERROR && this.streams.size === 0;
     this.outbox.kill();
     this.shutdown(
@@ -464,7 +464,7 @@ export class MuxSession {
   }
 
   private shutdown(error: Error | undefined): void {
-    this.isClosed = true;
+    this.done = true;
     this.closeError = error;
     const streamErr = closedError(ErrorCode.CLOSED, CloseCode.CONNECTION_RESET, false, 'Session closed', error);
     this.keepalive.stop(streamErr);

@@ -47,11 +47,11 @@ describe('MuxSession GOAWAY', () => {
     const r = await p.nextAccepted();
     const drained = p.acceptor.drain(60_000);
     await settle();
-    assert.equal(p.acceptor.isClosing, false);
+    assert.equal(p.acceptor.isClosed, false);
     s.end();
     r.end();
     await drained;
-    assert.equal(p.acceptor.isClosing, true);
+    assert.equal(p.acceptor.isClosed, true);
     assert.equal(await p.acceptor.closed, undefined);
     // The opener saw GOAWAY(NO_ERROR) with nothing open: a clean close.
     assert.equal(await p.opener.closed, undefined);
@@ -62,7 +62,7 @@ describe('MuxSession GOAWAY', () => {
     const s = await p.opener.connect(TCP_REQUEST);
     await p.nextAccepted();
     await p.acceptor.drain(20);
-    assert.equal(p.acceptor.isClosing, true);
+    assert.equal(p.acceptor.isClosed, true);
     await assert.rejects(s.read(), { code: ErrorCode.CLOSED });
   });
 
@@ -85,9 +85,9 @@ describe('MuxSession keepalive', () => {
     p.acceptorTransport.pause();
     timers.advance(1000);
     await settle();
-    assert.equal(p.opener.isClosing, false);
+    assert.equal(p.opener.isClosed, false);
     timers.advance(499);
-    assert.equal(p.opener.isClosing, false);
+    assert.equal(p.opener.isClosed, false);
     timers.advance(1);
     const err = await p.opener.closed;
     assert.equal((err as { code?: string }).code, ErrorCode.TIMEOUT);
@@ -102,7 +102,7 @@ describe('MuxSession keepalive', () => {
     for (let i = 0; i < 50; i++) {
       timers.advance(100);
       await settle(2);
-      assert.equal(p.opener.isClosing, false, `at ${timers.now()} ms`);
+      assert.equal(p.opener.isClosed, false, `at ${timers.now()} ms`);
     }
     assert.equal(p.opener.rttMs, 0);
     await p.close();
@@ -120,7 +120,7 @@ describe('MuxSession keepalive', () => {
     await r.write(text('data'));
     await settle();
     timers.advance(400);
-    assert.equal(p.opener.isClosing, false);
+    assert.equal(p.opener.isClosed, false);
     assert.equal(new TextDecoder().decode((await s.read())!), 'data');
     await p.close();
   });

@@ -57,7 +57,7 @@ describe('MuxSession peer violations', () => {
     p.send(data(3, 1000));
     await settle();
     assert.equal(p.accepted[1]!.readableLength, 1000);
-    assert.equal(p.session.isClosing, false);
+    assert.equal(p.session.isClosed, false);
     p.session.close();
   });
 
@@ -86,7 +86,7 @@ describe('MuxSession peer violations', () => {
     await settle();
     assert.deepEqual(p.ofType(FrameType.RESET), [{ type: FrameType.RESET, streamId: 1, code: CloseCode.STREAM_CLOSED }]);
     await assert.rejects(p.accepted[0]!.read(), { code: ErrorCode.PROTOCOL });
-    assert.equal(p.session.isClosing, false);
+    assert.equal(p.session.isClosed, false);
     p.session.close();
   });
 
@@ -102,7 +102,7 @@ describe('MuxSession peer violations', () => {
     assert.equal(resets.length, 4);
     const credit = p.ofType(FrameType.WINDOW).filter((f) => (f as { streamId: number }).streamId === 0);
     assert.equal(credit.reduce((n, f) => n + (f as { increment: number }).increment, 0), 3000);
-    assert.equal(p.session.isClosing, false);
+    assert.equal(p.session.isClosed, false);
     p.session.close();
   });
 
@@ -173,7 +173,7 @@ describe('MuxSession peer violations', () => {
     p.send(open(1));
     await settle();
     assert.deepEqual(p.ofType(FrameType.OPEN_FAIL), [{ type: FrameType.OPEN_FAIL, streamId: 1, reason: OpenFailReason.GENERAL_FAILURE }]);
-    assert.equal(p.session.isClosing, false);
+    assert.equal(p.session.isClosed, false);
     p.session.close();
   });
 
@@ -191,7 +191,7 @@ describe('MuxSession peer violations', () => {
     // Our side's transport stops delivering: its send() soon reports "full".
     p.local.pause();
     const ping: Frame = { type: FrameType.PING, opaque: new Uint8Array(8) };
-    for (let i = 0; i < 40 && !p.session.isClosing; i++) {
+    for (let i = 0; i < 40 && !p.session.isClosed; i++) {
       p.send(ping, ping);
       await settle(1);
     }
