@@ -164,7 +164,9 @@ export class RaftLog {
   commitTo(index: number): void {
     if (index <= this.committed) return;
     if (index > this.lastIndex()) {
-      throw codedError(RangeError, ErrorCode.PROTOCOL, `Commit ${index} is beyond the last index ${this.lastIndex()}`);
+      // The leader only sends a commit index we acknowledged: our log lost durable entries
+      // (etcd panics here with "was the raft log corrupted, truncated, or lost?").
+      throw codedError(RangeError, ErrorCode.STORAGE_CORRUPT, `Commit ${index} is beyond the last index ${this.lastIndex()}: acknowledged entries were lost`);
     }
     this.committed = index;
   }
