@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { openRaftStorage } from '../../../../handler/raft/storage/index.ts';
 import { ErrorCode, hasCode } from '../../../../shared/errors.ts';
 import { describe, makeEntries, tempDir } from './helpers.ts';
@@ -188,6 +188,23 @@ test('segments roll over at the size bound, and compaction drops whole segments 
       describe([...makeEntries(251, 300, 1, 200), ...makeEntries(301, 305, 2, 200)]),
     );
     await c.storage.close();
+  } finally {
+    await cleanup();
+  }
+});
+
+test('a failed write poisons the storage: that call and every later one reject with STORAGE_FAILED', async () => {
+  const { dir, cleanup } = await tempDir();
+  try {
+    const { storage } = await openRaftStorage({ dir, segmentBytes: 4096 });
+    await storage.append(makeEntries(1, 1, 1));
+    // Removing the directory makes the next segment creation fail (ENOENT), even as root.
+    await rm(dir, { recursive: true, force: true });
+    const isFailed = (err: unknown) => hasCode(err, ErrorCode.STORAGE_FAILED);
+    await assert.rejects(storage.append(makeEntries(2, 30, 1, 300)), isFailed);
+    await assert.rejects(storage.append(makeEntries(31, 31, 1)), isFailed);
+    await assert.rejects(storage.sync(), isFailed);
+    await storage.close();
   } finally {
     await cleanup();
   }
