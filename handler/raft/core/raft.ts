@@ -214,8 +214,9 @@ export class RaftCore extends RaftProtocol {
    * Records a state-machine snapshot of everything applied so far (call between advance() and
    * the next ready()); keeps it to stream to lagging followers and compacts the in-memory log,
    * keeping `compactionMargin` entries. Returns the snapshot for the driver to persist, or null
-   * when a snapshot received from the leader is waiting in the next Ready: the state machine
-   * is then behind the core's applied index, so try again after that Ready.
+   * when there is nothing new (applied is not past the latest snapshot) or when a snapshot
+   * received from the leader is waiting in the next Ready (the state machine is then behind
+   * the core's applied index; try again after that Ready).
    */
   takeSnapshot(data: Uint8Array): Snapshot | null {
     if (this.outstanding !== null) {
@@ -223,6 +224,7 @@ export class RaftCore extends RaftProtocol {
     }
     if (this.snapshotToInstall !== null) return null;
     const index = this.log.applied;
+    if (index <= (this.snapshot?.meta.index ?? 0)) return null;
     const snap: Snapshot = { meta: { index, term: this.log.term(index)!, conf: cloneConfState(this.conf) }, data };
     this.snapshot = snap;
     this.log.compact(Math.max(this.log.snapIndex, index - this.cfg.compactionMargin));

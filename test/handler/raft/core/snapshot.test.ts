@@ -104,6 +104,7 @@ describe('raft snapshots', () => {
     const snap = core.takeSnapshot(new Uint8Array(0));
     assert.equal(snap?.meta.index, 1);
     assert.deepEqual(snap?.meta.conf.voters, ['x']);
+    assert.equal(core.takeSnapshot(new Uint8Array(0)), null, 'nothing applied since');
   });
 
   it('takeSnapshot returns null while a snapshot received from the leader awaits installation', () => {
@@ -125,6 +126,9 @@ describe('raft snapshots', () => {
     net.heal();
     while (net.processReady('c'));
     assert.deepEqual(net.appliedData('c'), Array.from({ length: 10 }, (_, i) => `q${i}`));
+    assert.equal(net.core('c').takeSnapshot(bytes('same')), null, 'nothing newer than the installed snapshot');
+    net.core('a').propose(bytes('next'));
+    net.stabilize();
     assert.notEqual(net.core('c').takeSnapshot(bytes(JSON.stringify(net.appliedData('c')))), null);
   });
 
