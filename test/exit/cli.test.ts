@@ -15,7 +15,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 function startCli(args: string[]): { proc: ChildProcess; lines: Record<string, unknown>[]; waitFor(msg: string): Promise<Record<string, unknown>>; exited: Promise<number | null> } {
   const cli = join(root, 'cli', 'main.ts');
   const argv = runtime === 'deno' ? ['run', '-A', cli, 'exit', ...args] : ['--import', 'tsx', cli, 'exit', ...args];
-  const env = { ...process.env, APFSDS_LOG_LEVEL: 'info' };
+  const env: Record<string, string | undefined> = { ...process.env, APFSDS_LOG_LEVEL: 'info' };
   delete env['APFSDS_CONFIG'];
   delete env['APFSDS_EGRESS_ALLOW'];
   const proc = spawn(process.execPath, argv, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env });
