@@ -7,8 +7,9 @@ import type { ChannelEstablished } from '../../shared/channel/handshake.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { ExitMetrics } from '../../shared/metrics/catalog.ts';
 import { muxOptionsFromHellos } from '../../shared/mux/hellos.ts';
-import { MuxRole } from '../../shared/mux/options.ts';
+import { MuxRole, type OpenRequest } from '../../shared/mux/options.ts';
 import { MuxSession } from '../../shared/mux/session.ts';
+import type { MuxStream } from '../../shared/mux/stream.ts';
 import type { EgressService } from '../egress/service.ts';
 
 /** Who dialled the link's WebSocket. */
@@ -82,8 +83,7 @@ export class LinkSet {
       allowTags: true,
       ...muxOptionsFromHellos(est.localHello, est.remoteHello),
       openTimeoutMs: this.#o.openTimeoutMs,
-      onOpen: (stream: Parameters<EgressService['handleOpen']>[0], request: Parameters<EgressService['handleOpen']>[1]) =>
-        this.#o.egress.handleOpen(stream, request, log),
+      onOpen: (stream: MuxStream, request: OpenRequest) => this.#o.egress.handleOpen(stream, request, log),
       ...(this.#o.keepaliveIntervalMs === undefined ? {} : { keepaliveIntervalMs: this.#o.keepaliveIntervalMs }),
       ...(this.#o.keepaliveTimeoutMs === undefined ? {} : { keepaliveTimeoutMs: this.#o.keepaliveTimeoutMs }),
     };

@@ -20,7 +20,7 @@ import type { MuxStream } from '../../shared/mux/stream.ts';
 import { toEndpoint } from '../../shared/protocol/address.ts';
 import { Network } from '../../shared/protocol/constants.ts';
 import { Capability, PaddingPolicy, Role } from '../../shared/protocol/hello.ts';
-import { dialWebSocket, serve, type HttpServer, type WsConnection } from '../../shared/runtime/index.ts';
+import { dialWebSocket, serve, type ClientTlsOptions, type HttpServer, type WsConnection } from '../../shared/runtime/index.ts';
 import { within } from '../shared/runtime/fixtures.ts';
 
 export { within };
@@ -95,11 +95,20 @@ function handlerSession(est: { channel: ConstructorParameters<typeof MuxSession>
   });
 }
 
+/** Options of dialLink(). */
+export interface DialLinkOptions {
+  /** The handler's cluster private key (default: the right one). */
+  clusterPrivate?: Uint8Array;
+  /** Dial wss:// with this verification instead of ws://. */
+  tls?: ClientTlsOptions;
+}
+
 /** Dial mode: connects to the exit's link port as the handler would (KK initiator, stream opener). */
-export async function dialLink(port: number, keys: TestKeys, clusterPrivate = keys.clusterPrivate): Promise<MuxSession> {
-  const ws = await dialWebSocket(`ws://127.0.0.1:${port}${LINK_PATH}`, { timeoutMs: 5_000 });
+export async function dialLink(port: number, keys: TestKeys, options: DialLinkOptions = {}): Promise<MuxSession> {
+  const scheme = options.tls === undefined ? 'ws' : 'wss';
+  const ws = await dialWebSocket(`${scheme}://127.0.0.1:${port}${LINK_PATH}`, { timeoutMs: 5_000, ...(options.tls === undefined ? {} : { tls: options.tls }) });
   const est = await connectLink(ws, {
-    staticKey: StaticKey.fromPrivate(clusterPrivate),
+    staticKey: StaticKey.fromPrivate(options.clusterPrivate ?? keys.clusterPrivate),
     remoteStatic: keys.exitPublic,
     hello: handlerHello(),
     timeoutMs: 5_000,

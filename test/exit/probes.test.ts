@@ -62,7 +62,7 @@ describe('exit link listener facing probes, and its status listener', () => {
   });
 
   it('refuses a handler with the wrong cluster key without a word', async () => {
-    await assert.rejects(dialLink(exit.linkPort!, keys, generatePrivateKey()), (err: unknown) => hasCode(err, ErrorCode.CLOSED) || hasCode(err, ErrorCode.TIMEOUT));
+    await assert.rejects(dialLink(exit.linkPort!, keys, { clusterPrivate: generatePrivateKey() }), (err: unknown) => hasCode(err, ErrorCode.CLOSED) || hasCode(err, ErrorCode.TIMEOUT));
     assert.equal(exit.linksUp, 0);
   });
 
