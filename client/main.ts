@@ -33,6 +33,8 @@ export interface RunningClient {
   readonly statusPort?: number;
   /** Handler sessions currently usable. */
   liveSessions(): number;
+  /** Resolves true once a session is usable, false after `timeoutMs` or when closed. */
+  waitForSession(timeoutMs: number): Promise<boolean>;
   /** Stops listening, closes app connections and sessions; resolves when all are down. */
   close(): Promise<void>;
 }
@@ -128,6 +130,7 @@ export async function startClient(config: ClientConfig, options: RoleOptions = {
     port: listener.port,
     ...(status === undefined ? {} : { statusPort: status.port }),
     liveSessions: () => pool.live.length,
+    waitForSession: (timeoutMs) => pool.acquire({ signal: AbortSignal.timeout(timeoutMs) }).then(() => true, () => false),
     close(): Promise<void> {
       closing ??= (async () => {
         await listener.close();

@@ -17,6 +17,8 @@ export interface CliChild {
   stderr(): string;
   /** Resolves with the first line that satisfies `match`. */
   waitFor(match: (line: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>;
+  /** Resolves once stderr matches `re`. */
+  waitStderr(re: RegExp, ms?: number): Promise<void>;
   /** Resolves with the exit code (null when killed by a signal). */
   exited: Promise<number | null>;
   /** SIGTERM, then wait (SIGKILL after `ms`). */
@@ -50,7 +52,10 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): CliC
     }
     for (const w of [...watchers]) w();
   });
-  proc.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  proc.stderr.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+    for (const w of [...watchers]) w();
+  });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   return {
     proc,
@@ -73,6 +78,21 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): CliC
         }),
         ms,
         'CLI log line',
+      );
+    },
+    waitStderr(re, ms = 30_000) {
+      return within(
+        new Promise<void>((resolve) => {
+          const check = (): void => {
+            if (!re.test(err)) return;
+            watchers.delete(check);
+            resolve();
+          };
+          watchers.add(check);
+          check();
+        }),
+        ms,
+        `stderr ${re}`,
       );
     },
     async stop(ms = 15_000) {
