@@ -140,11 +140,12 @@ export class EgressService {
     else this.#bytesDown += n;
   }
 
+  /** Counts a failed open and answers it with OPEN_FAIL if the stream still waits for an answer. */
   #fail(stream: MuxStream, failure: EgressFailure, log: Logger): void {
     this.#failed++;
     this.#o.metrics.openFailures.inc({ reason: failure.label });
     if (log.isLevelEnabled('debug')) log.debug({ reason: failure.reason, label: failure.label, detail: failure.detail }, 'open failed');
-    stream.reject(failure.reason);
+    if (stream.phase === StreamPhase.PENDING) stream.reject(failure.reason);
   }
 
   #openTcp(stream: MuxStream, request: OpenRequest, log: Logger): void {
@@ -155,13 +156,15 @@ export class EgressService {
     const started = this.#now();
     void connectEgress(request.address, this.#o.settings, cancel.signal).then((result) => {
       this.#pending.delete(cancel);
-      const stillWanted = stream.phase === StreamPhase.PENDING && !this.#closed;
       if (!result.ok) {
-        if (stillWanted) this.#fail(stream, result.failure, log);
+        // Cancelled by our own shutdown: the destination never judged it, so another exit may.
+        const failure = this.#closed ? { reason: OpenFailReason.EXIT_UNAVAILABLE, label: 'cancelled' as const, detail: 'exit closing' } : result.failure;
+        this.#fail(stream, failure, log);
         return;
       }
-      if (!stillWanted) {
+      if (stream.phase !== StreamPhase.PENDING || this.#closed) {
         result.conn.destroy();
+        if (stream.phase === StreamPhase.PENDING) stream.reject(OpenFailReason.EXIT_UNAVAILABLE);
         return;
       }
       this.#opened++;
@@ -201,9 +204,7 @@ export class EgressService {
     void UdpRelay.open(stream, this.#o.settings, hooks, this.#o.bindUdp).then((r) => {
       relay = r;
       if (r === null) {
-        if (stream.phase === StreamPhase.PENDING) {
-          this.#fail(stream, { reason: OpenFailReason.GENERAL_FAILURE, label: 'error', detail: 'udp bind failed' }, log);
-        }
+        this.#fail(stream, { reason: OpenFailReason.GENERAL_FAILURE, label: 'error', detail: 'udp bind failed' }, log);
         return;
       }
       if (stream.phase !== StreamPhase.PENDING || this.#closed) {
