@@ -36,8 +36,13 @@ export interface CurlResult {
   sha256: string;
   /** The HTTP status (0 when there was none). */
   httpCode: number;
-  /** curl's %{proxy_error} (e.g. CURLPX_REPLY_NOT_ALLOWED), '' when none. */
-  proxyError: string;
+  /** The proxy's answer to CONNECT (0 when there was none). */
+  connectCode: number;
+  /**
+   * The SOCKS5 reply code curl reported in its error message ("Can't complete SOCKS5
+   * connection to ... (2)"), undefined when it reported none.
+   */
+  socksReply: number | undefined;
   stderr: string;
   /** The body when it is small (<= 64 KiB), for error bodies. */
   smallBody: string;
@@ -69,7 +74,7 @@ export async function curl(o: CurlOptions): Promise<CurlResult> {
     '-q', '-sS', '--max-time', String(o.maxTimeSec), '--connect-timeout', String(Math.min(o.maxTimeSec, 20)),
     ...proxyArgs(o),
     '-o', '-',
-    '-w', `%{stderr}${MARK}%{http_code} %{proxy_error}\n`,
+    '-w', `%{stderr}${MARK}%{http_code} %{http_connect}\n`,
     ...(o.verbose ? ['-v'] : []),
     ...(o.upload ? ['--data-binary', '@-', '-H', 'content-type: application/octet-stream'] : []),
     ...(o.extra ?? []),
@@ -99,13 +104,14 @@ export async function curl(o: CurlOptions): Promise<CurlResult> {
     throw err;
   }
   const at = stderr.lastIndexOf(MARK);
-  const [code = '0', proxyError = ''] = at >= 0 ? stderr.slice(at + MARK.length).trim().split(/\s+/) : [];
+  const [code = '0', connect = '0'] = at >= 0 ? stderr.slice(at + MARK.length).trim().split(/\s+/) : [];
   return {
     exitCode,
     bytes,
     sha256: hash.digest('hex'),
     httpCode: Number(code) || 0,
-    proxyError: proxyError === 'CURLPX_OK' ? '' : proxyError,
+    connectCode: Number(connect) || 0,
+    socksReply: socksReplyIn(stderr),
     stderr: at >= 0 ? stderr.slice(0, at) : stderr,
     smallBody: Buffer.concat(small).toString('utf8'),
   };
@@ -121,7 +127,13 @@ async function feed(stdin: NodeJS.WritableStream, size: number, seed: number): P
   stdin.end();
 }
 
+/** The SOCKS5 REP code in curl's error text, e.g. "SOCKS5 connection to 127.0.0.1. (2)". */
+export function socksReplyIn(stderr: string): number | undefined {
+  const m = /SOCKS5[^\n]*?\((\d+)\)/.exec(stderr);
+  return m === null ? undefined : Number(m[1]);
+}
+
 /** A one-line description of a curl result for assertion messages. */
 export function describeCurl(r: CurlResult): string {
-  return `curl exit ${r.exitCode}, HTTP ${r.httpCode}, ${r.bytes} bytes, proxy error "${r.proxyError}", stderr: ${r.stderr.trim().slice(-800)}`;
+  return `curl exit ${r.exitCode}, HTTP ${r.httpCode}, CONNECT ${r.connectCode}, ${r.bytes} bytes, SOCKS5 reply ${r.socksReply ?? "none"}, stderr: ${r.stderr.trim().slice(-800)}`;
 }

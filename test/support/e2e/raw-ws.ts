@@ -59,6 +59,8 @@ export interface ProbeOptions {
   then?: Buffer[];
   /** Stop listening this long after connecting (the connection is then destroyed). */
   listenMs: number;
+  /** Stop listening early once the bytes after the head satisfy this (end is then 'open'). */
+  until?: (after: Buffer) => boolean;
 }
 
 /** Connects, sends, records the answer until the server closes or `listenMs` passes. */
@@ -68,12 +70,16 @@ export async function probe(o: ProbeOptions): Promise<ProbeRecord> {
   const ended = deferred<'fin' | 'reset'>();
   let headSeen = false;
   const headArrived = deferred<void>();
+  const satisfied = deferred<'open'>();
   socket.on('data', (c: Buffer) => {
     chunks.push(c);
-    if (!headSeen && Buffer.concat(chunks).includes('\r\n\r\n')) {
+    const all = Buffer.concat(chunks);
+    const cut = all.indexOf('\r\n\r\n');
+    if (!headSeen && cut >= 0) {
       headSeen = true;
       headArrived.resolve();
     }
+    if (cut >= 0 && o.until?.(all.subarray(cut + 4))) satisfied.resolve('open');
   });
   socket.on('end', () => ended.resolve('fin'));
   socket.on('error', (err: NodeJS.ErrnoException) => ended.resolve(err.code === 'ECONNRESET' ? 'reset' : 'fin'));
@@ -92,6 +98,7 @@ export async function probe(o: ProbeOptions): Promise<ProbeRecord> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const end = await Promise.race([
     ended.promise,
+    satisfied.promise,
     new Promise<'open'>((resolve) => {
       timer = setTimeout(() => resolve('open'), remaining);
     }),

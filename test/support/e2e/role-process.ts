@@ -25,14 +25,19 @@ export const roleRuntime: 'node' | 'deno' =
     ? process.env['APFSDS_E2E_RUNTIME']
     : hostRuntime;
 
-/** The executable and arguments that run `apfsds ...args` on `rt`. */
-export function cliCommand(args: readonly string[], rt: 'node' | 'deno' = roleRuntime): { file: string; args: string[] } {
+/** The executable and arguments that run the TypeScript file `entry` with `args` on `rt`. */
+export function scriptCommand(entry: string, args: readonly string[], rt: 'node' | 'deno' = roleRuntime): { file: string; args: string[] } {
   if (rt === 'deno') {
     const deno = existsSync(DENO_BIN) ? DENO_BIN : process.execPath;
-    return { file: deno, args: ['run', '-A', CLI, ...args] };
+    return { file: deno, args: ['run', '-A', entry, ...args] };
   }
   const node = hostRuntime === 'node' ? process.execPath : 'node';
-  return { file: node, args: ['--import', 'tsx', CLI, ...args] };
+  return { file: node, args: ['--import', 'tsx', entry, ...args] };
+}
+
+/** The executable and arguments that run `apfsds ...args` on `rt`. */
+export function cliCommand(args: readonly string[], rt: 'node' | 'deno' = roleRuntime): { file: string; args: string[] } {
+  return scriptCommand(CLI, args, rt);
 }
 
 /**
@@ -64,6 +69,8 @@ export interface RoleSpec {
   name: string;
   /** Arguments after `apfsds`, e.g. ['exit', '--config', path]. */
   args: string[];
+  /** Run this TypeScript file instead of the CLI. */
+  entry?: string;
   /** Extra environment variables. */
   env?: Record<string, string>;
   /** Directory for `<name>.log` (every line, for post-mortems). */
@@ -106,8 +113,9 @@ export class RoleProcess {
   constructor(spec: RoleSpec) {
     installExitHook();
     this.name = spec.name;
-    const cmd = cliCommand(spec.args, spec.runtime);
-    this.child = spawn(cmd.file, cmd.args, { cwd: REPO, env: roleEnv(spec.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const cmd = spec.entry === undefined ? cliCommand(spec.args, spec.runtime) : scriptCommand(spec.entry, spec.args, spec.runtime);
+    // stdin is a pipe nobody writes: it closes when this process dies, which ends helpers such as bench-peer.ts.
+    this.child = spawn(cmd.file, cmd.args, { cwd: REPO, env: roleEnv(spec.env), stdio: ['pipe', 'pipe', 'pipe'] });
     live.add(this.child);
     if (spec.logDir !== undefined) this.#log = createWriteStream(join(spec.logDir, `${spec.name}.log`));
     const ended = deferred<number | string>();

@@ -1,0 +1,218 @@
+/**
+ * `npm run bench -- tunnel [--json]`: the data plane with every role in its own process
+ * (client -> handler -> exit, as `apfsds client|handler|exit --config` start them), against
+ * direct loopback TCP measured in the same run to the same far-end process (bench-peer.ts):
+ *   - single-stream bulk throughput to a sink;
+ *   - 64 B echo round trip, p50 and p99;
+ *   - new streams per second (SOCKS5 CONNECT + 1-byte echo + close, 16 in flight);
+ *   - RSS of handler, exit and client with 10,000 concurrent idle streams (baseline: idle RSS).
+ * Then the issue #3 targets as results whose ratio says how far from the target the run is
+ * (reported, never asserted): throughput >= 15% of direct, echo p50 <= direct + 0.3 ms,
+ * handler RSS <= 250 MiB at 10k idle streams. About 1-2 minutes.
+ */
+import { Buffer } from 'node:buffer';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { Cluster } from '../test/support/e2e/cluster.ts';
+import { rssBytes } from '../test/support/e2e/observe.ts';
+import { spawnRole, type RoleProcess } from '../test/support/e2e/role-process.ts';
+import { socks5Connect } from '../test/support/e2e/socks5.ts';
+import { pool, sleep, within } from '../test/support/e2e/wait.ts';
+import { percentile, type Reporter } from './report.ts';
+
+const BULK_BYTES = 1024 * 1024 * 1024;
+const BULK_ROUNDS = 2;
+const ECHO_WARMUP = 300;
+const ECHO_ROUNDS = 3_000;
+const STREAMS_TOTAL = 2_000;
+const STREAMS_IN_FLIGHT = 16;
+const IDLE_STREAMS = 10_000;
+const IDLE_OPEN_IN_FLIGHT = 200;
+const MiB = 1024 * 1024;
+
+type Dial = () => Promise<net.Socket>;
+
+function dialDirect(port: number): Dial {
+  return () =>
+    within(
+      new Promise<net.Socket>((resolve, reject) => {
+        const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s));
+        s.once('error', reject);
+      }),
+      20_000,
+      `connect to ${port}`,
+    );
+}
+
+function dialTunnel(proxyPort: number, port: number): Dial {
+  return () => socks5Connect(proxyPort, '127.0.0.1', port, 20_000);
+}
+
+/** Sends `bytes` to the sink, half-closes, waits for its count; returns bytes per second. */
+async function bulk(dial: Dial, bytes: number): Promise<number> {
+  const socket = await dial();
+  const chunk = Buffer.alloc(256 * 1024, 0x5a);
+  const reply: Buffer[] = [];
+  const answered = new Promise<void>((resolve, reject) => {
+    socket.on('data', (c: Buffer) => reply.push(c));
+    socket.once('end', () => resolve());
+    socket.once('error', reject);
+  });
+  socket.resume();
+  const started = performance.now();
+  let sent = 0;
+  while (sent < bytes) {
+    const n = Math.min(chunk.length, bytes - sent);
+    sent += n;
+    if (!socket.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
+      await new Promise<void>((resolve) => socket.once('drain', () => resolve()));
+    }
+  }
+  socket.end();
+  await within(answered, 300_000, 'the sink count');
+  const seconds = (performance.now() - started) / 1000;
+  socket.destroy();
+  const counted = Number(Buffer.concat(reply).readBigUInt64BE(0));
+  if (counted !== bytes) throw new Error(`The sink counted ${counted} bytes, expected ${bytes}`);
+  return bytes / seconds;
+}
+
+/** Round trips of 64 bytes on one connection; returns the latencies in ms. */
+async function echo(dial: Dial, warmup: number, rounds: number): Promise<number[]> {
+  const socket = await dial();
+  socket.setNoDelay(true);
+  const payload = Buffer.alloc(64, 0x61);
+  let pending = 0;
+  let wake: (() => void) | null = null;
+  socket.on('data', (c: Buffer) => {
+    pending -= c.length;
+    if (pending <= 0 && wake !== null) {
+      const w = wake;
+      wake = null;
+      w();
+    }
+  });
+  socket.resume();
+  const times: number[] = [];
+  for (let i = 0; i < warmup + rounds; i++) {
+    const t0 = performance.now();
+    pending = payload.length;
+    const got = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    socket.write(payload);
+    await within(got, 10_000, 'an echo');
+    if (i >= warmup) times.push(performance.now() - t0);
+  }
+  socket.destroy();
+  return times;
+}
+
+/** Opens, uses (1-byte echo) and closes `total` streams, `inFlight` at a time; returns streams per second. */
+async function streamRate(dial: Dial, total: number, inFlight: number): Promise<number> {
+  const one = async (): Promise<void> => {
+    const s = await dial();
+    s.setNoDelay(true);
+    await within(
+      new Promise<void>((resolve, reject) => {
+        s.once('data', () => resolve());
+        s.once('error', reject);
+        s.resume();
+        s.write('x');
+      }),
+      20_000,
+      'a 1-byte echo',
+    );
+    s.destroy();
+  };
+  await pool(50, inFlight, one); // warm-up
+  const started = performance.now();
+  const results = await pool(total, inFlight, one);
+  const seconds = (performance.now() - started) / 1000;
+  const failed = results.filter((r) => r instanceof Error);
+  if (failed.length > 0) throw new Error(`${failed.length} of ${total} streams failed: ${(failed[0] as Error).message}`);
+  return total / seconds;
+}
+
+function median(values: number[]): number {
+  return percentile(values, 50);
+}
+
+export async function run(reporter: Reporter, _argv: string[]): Promise<void> {
+  const peerEntry = fileURLToPath(new URL('../test/support/e2e/bench-peer.ts', import.meta.url));
+  const peer: RoleProcess = spawnRole({ name: 'bench-peer', args: [], entry: peerEntry });
+  let cluster: Cluster | undefined;
+  const idle: net.Socket[] = [];
+  try {
+    const ports = (await peer.waitForLine((l) => l.json?.['sink'] !== undefined, 60_000, 'the peer ports')).json as { sink: number; echo: number; idle: number };
+    cluster = await Cluster.start({
+      name: 'bench',
+      handler: { config: { limits: { maxStreamsPerSession: 8192 }, links: { poolSize: 1, maxStreamsPerLink: 16_384 } } },
+      exits: [{ id: 'exit-a', config: { limits: { maxStreamsPerLink: 16_384 } } }],
+    });
+    const proxyPort = cluster.proxyPort();
+    const pids = {
+      handler: cluster.handler!.pid,
+      exit: cluster.exit('exit-a').proc.pid,
+      client: cluster.clients.get('alice')!.proc.pid,
+    };
+
+    // Bulk throughput: interleaved rounds, best of each (a noisy neighbour hits both alike).
+    let direct = 0;
+    let tunnel = 0;
+    await bulk(dialTunnel(proxyPort, ports.sink), 64 * MiB); // warm-up
+    for (let i = 0; i < BULK_ROUNDS; i++) {
+      direct = Math.max(direct, await bulk(dialDirect(ports.sink), BULK_BYTES));
+      tunnel = Math.max(tunnel, await bulk(dialTunnel(proxyPort, ports.sink), BULK_BYTES));
+    }
+    reporter.report({ scenario: 'tunnel', metric: 'bulk throughput', value: tunnel / MiB, unit: 'MiB/s', baseline: direct / MiB });
+
+    // Echo round trip.
+    const directRtt = await echo(dialDirect(ports.echo), ECHO_WARMUP, ECHO_ROUNDS);
+    const tunnelRtt = await echo(dialTunnel(proxyPort, ports.echo), ECHO_WARMUP, ECHO_ROUNDS);
+    const p50 = { direct: median(directRtt), tunnel: median(tunnelRtt) };
+    const p99 = { direct: percentile(directRtt, 99), tunnel: percentile(tunnelRtt, 99) };
+    reporter.report({ scenario: 'tunnel', metric: 'echo 64 B p50', value: p50.tunnel, unit: 'ms', baseline: p50.direct });
+    reporter.report({ scenario: 'tunnel', metric: 'echo 64 B p99', value: p99.tunnel, unit: 'ms', baseline: p99.direct });
+
+    // New streams per second.
+    const directRate = await streamRate(dialDirect(ports.echo), STREAMS_TOTAL, STREAMS_IN_FLIGHT);
+    const tunnelRate = await streamRate(dialTunnel(proxyPort, ports.echo), STREAMS_TOTAL, STREAMS_IN_FLIGHT);
+    reporter.report({ scenario: 'tunnel', metric: 'new streams', value: tunnelRate, unit: 'streams/s', baseline: directRate });
+
+    // 10,000 idle streams.
+    await sleep(2_000);
+    const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, rssBytes(pid) ?? 0])) as Record<keyof typeof pids, number>;
+    const opened = await pool(IDLE_STREAMS, IDLE_OPEN_IN_FLIGHT, async () => {
+      const s = await socks5Connect(proxyPort, '127.0.0.1', ports.idle, 60_000);
+      s.on('error', () => {});
+      idle.push(s);
+    });
+    const failed = opened.filter((r) => r instanceof Error);
+    if (failed.length > 0) throw new Error(`${failed.length} of ${IDLE_STREAMS} idle streams failed: ${(failed[0] as Error).message}`);
+    await sleep(3_000);
+    const at = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, rssBytes(pid) ?? 0])) as Record<keyof typeof pids, number>;
+    for (const role of ['handler', 'exit', 'client'] as const) {
+      reporter.report({ scenario: 'tunnel', metric: `${role} RSS 10k idle`, value: at[role] / MiB, unit: 'MiB', baseline: before[role] / MiB });
+    }
+
+    // Targets of issue #3 (ratio >= 1 means met for the first, <= 1 for the others).
+    const throughputShare = tunnel / direct;
+    const addedP50 = p50.tunnel - p50.direct;
+    reporter.report({ scenario: 'tunnel target', metric: 'throughput/direct>=.15', value: throughputShare, unit: 'ratio', baseline: 0.15 });
+    reporter.report({ scenario: 'tunnel target', metric: 'p50 added<=0.3ms', value: addedP50, unit: 'ms', baseline: 0.3 });
+    reporter.report({ scenario: 'tunnel target', metric: 'handler RSS<=250MiB', value: at.handler / MiB, unit: 'MiB', baseline: 250 });
+    console.error(
+      `tunnel targets: throughput ${(100 * throughputShare).toFixed(1)}% of direct (>= 15%: ${throughputShare >= 0.15 ? 'met' : 'MISSED'}); ` +
+        `echo p50 +${addedP50.toFixed(3)} ms (<= 0.3 ms: ${addedP50 <= 0.3 ? 'met' : 'MISSED'}); ` +
+        `handler RSS ${(at.handler / MiB).toFixed(0)} MiB at 10k idle streams (<= 250 MiB: ${at.handler / MiB <= 250 ? 'met' : 'MISSED'})`,
+    );
+  } catch (err) {
+    if (cluster !== undefined) console.error(cluster.tails());
+    throw err;
+  } finally {
+    for (const s of idle) s.destroy();
+    await cluster?.stop();
+    await peer.stop();
+  }
+}

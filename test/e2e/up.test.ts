@@ -1,0 +1,87 @@
+/**
+ * The one-command run (`npm start -- --allow-egress 127.0.0.0/8`, i.e. `apfsds up`): handler,
+ * exit and local proxy in one process with a fresh data dir and free ports. It prints the
+ * proxy address and a curl example, serves curl through socks5h:// to a local origin, and a
+ * second run reuses the keys, token and paths it generated on the first.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { READY_TIMEOUT_MS } from '../support/e2e/cluster.ts';
+import { contentSha256 } from '../support/e2e/content.ts';
+import { curl, describeCurl, SKIP_WITHOUT_CURL } from '../support/e2e/curl.ts';
+import { startOrigin, type Origin } from '../support/e2e/origin.ts';
+import { freePorts } from '../support/e2e/ports.ts';
+import { spawnRole, type RoleProcess } from '../support/e2e/role-process.ts';
+
+/** The files of a data dir (not raft data) with their contents. */
+function material(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isFile()) out.set(name, readFileSync(path, 'utf8'));
+  }
+  return out;
+}
+
+describe('apfsds up --allow-egress 127.0.0.0/8', { skip: SKIP_WITHOUT_CURL, timeout: 300_000 }, () => {
+  let origin: Origin;
+  let work: string;
+  let dataDir: string;
+  let ports: number[];
+  const procs: RoleProcess[] = [];
+
+  before(async () => {
+    origin = await startOrigin();
+    work = mkdtempSync(join(tmpdir(), 'apfsds-e2e-up-'));
+    dataDir = join(work, 'data');
+    ports = await freePorts(4);
+  });
+
+  after(async () => {
+    await Promise.allSettled(procs.map((p) => p.stop()));
+    await origin?.close();
+    if (work !== undefined && process.env['APFSDS_E2E_KEEP'] === undefined) rmSync(work, { recursive: true, force: true });
+  });
+
+  async function runUp(name: string): Promise<RoleProcess> {
+    const [proxy, handler, exit, admin] = ports.map(String) as [string, string, string, string];
+    const proc = spawnRole({
+      name,
+      args: ['up', '--allow-egress', '127.0.0.0/8', '--data-dir', dataDir, '--proxy-port', proxy, '--handler-port', handler, '--exit-port', exit, '--admin-port', admin],
+      logDir: work,
+    });
+    procs.push(proc);
+    const ready = await proc.waitReady(READY_TIMEOUT_MS, (j) => j['role'] === 'up');
+    assert.equal(ready['port'], ports[0], `the ready line names the proxy port: ${JSON.stringify(ready)}`);
+    return proc;
+  }
+
+  async function transfer(proc: RoleProcess, seed: number): Promise<void> {
+    const size = 1024 * 1024;
+    const r = await curl({ proxyPort: ports[0]!, mode: 'socks5h', url: `http://localhost:${origin.port}/bytes/${size}?seed=${seed}`, maxTimeSec: 60 });
+    assert.equal(r.exitCode, 0, `${describeCurl(r)}\n${proc.tail()}`);
+    assert.equal(r.sha256, contentSha256(size, seed));
+  }
+
+  it('the first run generates its keys, prints the proxy address and a curl example, and serves socks5h', async () => {
+    const proc = await runUp('up-first');
+    const text = proc.lines.map((l) => l.text).join('\n');
+    assert.ok(text.includes(`127.0.0.1:${ports[0]}`), `prints the proxy address\n${proc.tail()}`);
+    assert.match(text, /curl -x socks5h:\/\//, 'prints a curl example');
+    await transfer(proc, 21);
+    const code = await proc.stop(10_000);
+    assert.ok(code === 0 || code === 'SIGTERM', `stops cleanly on SIGTERM (got ${code})\n${proc.tail()}`);
+    assert.ok(material(dataDir).size >= 3, 'the data dir holds the generated material');
+  });
+
+  it('a second run with the same data dir reuses the material and serves again', async () => {
+    const first = material(dataDir);
+    const proc = await runUp('up-second');
+    await transfer(proc, 22);
+    await proc.stop(10_000);
+    assert.deepEqual(material(dataDir), first, 'keys, token and paths are unchanged');
+  });
+});
