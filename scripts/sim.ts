@@ -3,6 +3,7 @@
  *
  *   npm run sim -- --seeds N [--from F] [--chaos-ms M]   run seeds F..F+N-1 (default F = 1)
  *   npm run sim -- --seed S [--verbose]                  run one seed; --verbose prints its trace
+ *   add --lying-disks to any of them: fsync does nothing (shows what a durability bug looks like)
  *
  * A failing seed prints itself and the command that replays it; the same seed always produces
  * the same trace (its hash is printed and checked by re-running the seed).
@@ -15,10 +16,11 @@ interface Args {
   seed: number | null;
   verbose: boolean;
   chaosMs: number | undefined;
+  lyingDisks: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { seeds: 100, from: 1, seed: null, verbose: false, chaosMs: undefined };
+  const args: Args = { seeds: 100, from: 1, seed: null, verbose: false, chaosMs: undefined, lyingDisks: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -31,8 +33,9 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--seed') args.seed = num();
     else if (a === '--chaos-ms') args.chaosMs = num();
     else if (a === '--verbose' || a === '-v') args.verbose = true;
+    else if (a === '--lying-disks') args.lyingDisks = true;
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run sim -- --seeds N [--from F] [--chaos-ms M] | --seed S [--verbose]');
+      console.log('usage: npm run sim -- --seeds N [--from F] [--chaos-ms M] | --seed S [--verbose]  [--lying-disks]');
       process.exit(0);
     } else throw new RangeError(`Unknown argument ${a}`);
   }
@@ -49,20 +52,21 @@ function summary(r: SimResult): string {
   );
 }
 
-function replayHint(seed: number, chaosMs: number | undefined): string {
-  return `npm run sim -- --seed ${seed}${chaosMs === undefined ? '' : ` --chaos-ms ${chaosMs}`} --verbose`;
+function replayHint(seed: number, args: Args): string {
+  const chaos = args.chaosMs === undefined ? '' : ` --chaos-ms ${args.chaosMs}`;
+  return `npm run sim -- --seed ${seed}${chaos}${args.lyingDisks ? ' --lying-disks' : ''} --verbose`;
 }
 
 function main(): number {
   const args = parseArgs(process.argv.slice(2));
-  const base = args.chaosMs === undefined ? {} : { chaosMs: args.chaosMs };
+  const base = { lyingDisks: args.lyingDisks, ...(args.chaosMs === undefined ? {} : { chaosMs: args.chaosMs }) };
   if (args.seed !== null) {
     const r = runSimulation({ ...base, seed: args.seed, verbose: args.verbose });
     if (args.verbose) for (const line of r.trace) console.log(line);
     console.log(summary(r));
     if (!r.ok) {
       console.log(`failure: ${r.failure}`);
-      if (!args.verbose) console.log(`replay: ${replayHint(r.seed, args.chaosMs)}`);
+      if (!args.verbose) console.log(`replay: ${replayHint(r.seed, args)}`);
     }
     return r.ok ? 0 : 1;
   }
@@ -77,7 +81,7 @@ function main(): number {
       console.log(`FAIL seed ${seed}: ${r.failure?.split('\n')[0]}`);
       const again = runSimulation({ ...base, seed });
       const same = again.traceHash === r.traceHash && again.failure === r.failure;
-      console.log(`  replay: ${replayHint(seed, args.chaosMs)} (re-run ${same ? 'identical' : 'DIFFERENT: nondeterminism!'})`);
+      console.log(`  replay: ${replayHint(seed, args)} (re-run ${same ? 'identical' : 'DIFFERENT: nondeterminism!'})`);
     }
   }
   const secs = (performance.now() - started) / 1000;
