@@ -67,15 +67,13 @@ export async function startExit(config: ExitConfig, options: ExitOptions = {}): 
   const registry = options.registry ?? new Registry();
   const metrics = exitMetrics(registry);
   const policy = createEgressPolicy({ allow: config.egress.allow, deny: config.egress.deny, field: 'egress' });
-  if (config.dns.servers.length > 0) {
-    logger.warn({ servers: config.dns.servers }, 'dns.servers is not supported by the runtime resolver yet; using the system resolver');
-  }
   const egress = new EgressService({
     settings: {
       policy,
       connectTimeoutMs: config.connectTimeout,
       dnsTimeoutMs: config.dns.timeout,
       prefer: config.dns.prefer === 'ipv6' ? 6 : 4,
+      dnsServers: config.dns.servers,
       ...(options.net === undefined ? {} : { net: options.net }),
     },
     idleTimeoutMs: config.limits.idleTimeout,

@@ -34,6 +34,8 @@ export interface EgressSettings {
   dnsTimeoutMs: number;
   /** Address family dialled first. */
   prefer: 4 | 6;
+  /** DNS servers to ask instead of the system resolver (config dns.servers). */
+  dnsServers?: readonly string[];
   net?: EgressNet;
 }
 
@@ -86,6 +88,7 @@ export async function resolveAllowed(
   if (endpoint.addressType === AddressType.DOMAIN) {
     const lookup: ResolveHostOptions = { prefer: settings.prefer, timeoutMs: Math.min(settings.dnsTimeoutMs, options.timeoutMs ?? Infinity) };
     if (options.signal !== undefined) lookup.signal = options.signal;
+    if (settings.dnsServers !== undefined && settings.dnsServers.length > 0) lookup.servers = settings.dnsServers;
     try {
       candidates = await net.resolve(endpoint.host, lookup);
     } catch (err) {

@@ -1,4 +1,4 @@
-import { lookup } from 'node:dns/promises';
+import { lookup, Resolver } from 'node:dns/promises';
 import net from 'node:net';
 import { codedError, ErrorCode } from '../errors.ts';
 import { armDeadline, type DeadlineOptions } from './deadline.ts';
@@ -12,6 +12,11 @@ export interface ResolveHostOptions extends DeadlineOptions {
   family?: 0 | 4 | 6;
   /** Put this family's addresses first (default: the resolver's own order). */
   prefer?: 4 | 6;
+  /**
+   * DNS servers to ask instead of the system resolver ("1.1.1.1", "1.1.1.1:5353",
+   * "[2606:4700::1]:53"). /etc/hosts does not apply to these lookups.
+   */
+  servers?: readonly string[];
 }
 
 /** RFC 1035 section 2.3.4: a name is at most 253 characters in text form. */
@@ -24,9 +29,44 @@ function abortion(signal: AbortSignal): Promise<never> {
   });
 }
 
+// One Resolver per distinct server list: setServers() is not free and the exit asks the same
+// servers for every OPEN.
+const resolvers = new Map<string, Resolver>();
+
+function resolverFor(servers: readonly string[]): Resolver {
+  const key = servers.join(',');
+  let resolver = resolvers.get(key);
+  if (resolver === undefined) {
+    resolver = new Resolver();
+    resolver.setServers([...servers]);
+    resolvers.set(key, resolver);
+  }
+  return resolver;
+}
+
+// A family with no records answers ENODATA (or ENOTFOUND from some servers); that is only a
+// failure when the other family has nothing either.
+const EMPTY_ANSWER = new Set(['ENODATA', 'ENOTFOUND']);
+
+async function queryServers(resolver: Resolver, host: string, family: 0 | 4 | 6): Promise<{ address: string; family: number }[]> {
+  const ask = async (fam: 4 | 6): Promise<{ address: string; family: number }[]> => {
+    try {
+      const addresses = fam === 4 ? await resolver.resolve4(host) : await resolver.resolve6(host);
+      return addresses.map((address) => ({ address, family: fam }));
+    } catch (err) {
+      if (family === 0 && EMPTY_ANSWER.has((err as { code?: string }).code ?? '')) return [];
+      throw err;
+    }
+  };
+  const families: (4 | 6)[] = family === 0 ? [4, 6] : [family];
+  const answers = (await Promise.all(families.map(ask))).flat();
+  if (answers.length === 0) throw Object.assign(new Error(`no A or AAAA records for ${host}`), { code: 'ENOTFOUND' });
+  return answers;
+}
+
 /**
  * Resolves a host name to IP address strings with the system resolver (getaddrinfo, so
- * /etc/hosts applies). IP literals, bracketed IPv6 included, come back as-is without a lookup
+ * /etc/hosts applies), or by asking `servers` directly when given. IP literals, bracketed IPv6 included, come back as-is without a lookup
  * whatever `family` says. The exit checks egress policy on these addresses, not on the name.
  * Rejects with BAD_ADDRESS (empty or overlong name), DNS_FAILED (the resolver's code, such as
  * ENOTFOUND, is the cause), TIMEOUT (default 5 s; the lookup itself cannot be cancelled and is
@@ -41,7 +81,11 @@ export async function resolveHost(name: string, options: ResolveHostOptions = {}
   const deadline = armDeadline(`DNS lookup of ${host}`, options, DEFAULT_RESOLVE_TIMEOUT_MS);
   let found: { address: string; family: number }[];
   try {
-    found = await Promise.race([lookup(host, { all: true, family: options.family ?? 0, verbatim: true }), abortion(deadline.signal)]);
+    const query =
+      options.servers !== undefined && options.servers.length > 0
+        ? queryServers(resolverFor(options.servers), host, options.family ?? 0)
+        : lookup(host, { all: true, family: options.family ?? 0, verbatim: true });
+    found = await Promise.race([query, abortion(deadline.signal)]);
   } catch (err) {
     if (deadline.signal.aborted) throw deadline.signal.reason;
     const code = (err as { code?: unknown }).code;
