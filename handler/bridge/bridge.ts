@@ -87,8 +87,7 @@ export class StreamBridge {
       // The first pick happens before early data is read, so every byte is counted against an exit.
       const first = this.#o.router.pick();
       const up = this.#pumpUp();
-      const opened = await this.#open(first);
-      this.#settleOpen();
+      const opened = await this.#open(first).finally(() => this.#settleOpen());
       if (opened) {
         if (this.#request.network === Network.UDP) this.#relayDatagrams();
         await Promise.all([up, this.#pumpDown()]);
@@ -98,6 +97,7 @@ export class StreamBridge {
       await Promise.all([this.client.closed, this.#link?.closed]);
     } catch {
       // Every path below handles its own failures; this only guards against our own bugs.
+      this.#settleOpen();
       this.client.reset(CloseCode.INTERNAL_ERROR);
       this.#link?.reset(CloseCode.INTERNAL_ERROR);
     } finally {

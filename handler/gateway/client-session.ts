@@ -164,7 +164,7 @@ export class ClientSession {
     return {
       count(direction: Direction, n: number, exitId: string): boolean {
         ledger.add(userId, direction, n);
-        metrics?.bytes.inc({ direction, exit: exitId }, n);
+        metrics?.bytes.inc({ direction, exit: exitId === '' ? 'none' : exitId }, n);
         const user = state.users.get(userId);
         return user !== undefined && !ledger.exhausted(user);
       },
