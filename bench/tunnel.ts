@@ -5,7 +5,8 @@
  *   - single-stream bulk throughput to a sink;
  *   - 64 B echo round trip, p50 and p99;
  *   - new streams per second (SOCKS5 CONNECT + 1-byte echo + close, 16 in flight);
- *   - RSS of handler, exit and client with 10,000 concurrent idle streams (baseline: idle RSS).
+ *   - RSS of handler, exit and client with 10,000 concurrent idle streams (baseline: idle RSS);
+ *   - CPU seconds each role spends per GiB of bulk transfer (where the time goes).
  * Then the issue #3 targets as results whose ratio says how far from the target the run is
  * (reported, never asserted): throughput >= 15% of direct, echo p50 <= direct + 0.3 ms,
  * handler RSS <= 250 MiB at 10k idle streams. About 1-2 minutes.
@@ -14,7 +15,7 @@ import { Buffer } from 'node:buffer';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Cluster } from '../test/support/e2e/cluster.ts';
-import { rssBytes } from '../test/support/e2e/observe.ts';
+import { cpuSeconds, rssBytes } from '../test/support/e2e/observe.ts';
 import { spawnRole, type RoleProcess } from '../test/support/e2e/role-process.ts';
 import { socks5Connect } from '../test/support/e2e/socks5.ts';
 import { pool, sleep, within } from '../test/support/e2e/wait.ts';
@@ -161,11 +162,18 @@ export async function run(reporter: Reporter, _argv: string[]): Promise<void> {
     let direct = 0;
     let tunnel = 0;
     await bulk(dialTunnel(proxyPort, ports.sink), 64 * MiB); // warm-up
+    const cpu = { client: 0, handler: 0, exit: 0 };
     for (let i = 0; i < BULK_ROUNDS; i++) {
       direct = Math.max(direct, await bulk(dialDirect(ports.sink), BULK_BYTES));
+      const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid) ?? 0]));
       tunnel = Math.max(tunnel, await bulk(dialTunnel(proxyPort, ports.sink), BULK_BYTES));
+      for (const k of ['client', 'handler', 'exit'] as const) cpu[k] += (cpuSeconds(pids[k]) ?? 0) - (cpu0[k] ?? 0);
     }
     reporter.report({ scenario: 'tunnel', metric: 'bulk throughput', value: tunnel / MiB, unit: 'MiB/s', baseline: direct / MiB });
+    const gib = (BULK_ROUNDS * BULK_BYTES) / (1024 * MiB);
+    for (const k of ['client', 'handler', 'exit'] as const) {
+      reporter.report({ scenario: 'tunnel', metric: `${k} CPU per GiB`, value: cpu[k] / gib, unit: 's' });
+    }
 
     // Echo round trip.
     const directRtt = await echo(dialDirect(ports.echo), ECHO_WARMUP, ECHO_ROUNDS);

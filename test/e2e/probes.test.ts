@@ -27,7 +27,8 @@ import { getThroughSocks } from '../support/e2e/socks5.ts';
 
 /** The handler's handshake deadline in this cluster; probes listen past it. */
 const HANDSHAKE_MS = 2_000;
-const LISTEN_MS = HANDSHAKE_MS + 4_000;
+// Generous: on a loaded CI box the close at the deadline may come late; only its form is compared.
+const LISTEN_MS = HANDSHAKE_MS + 8_000;
 
 function show(r: ProbeRecord): string {
   return JSON.stringify({ head: normalize(r.head), after: r.after.toString('hex').slice(0, 200), afterBytes: r.after.length, end: r.end });
@@ -118,6 +119,8 @@ describe('probes get the decoy answer while real users keep working', { timeout:
       const [idle, wrongKey, garbage, replayed] = await probes;
 
       assert.ok(idle.head.startsWith('HTTP/1.1 101'), `reference upgrade: ${show(idle)}`);
+      // ARCHITECTURE 3: a socket that never completes the handshake is closed at the deadline.
+      assert.equal(idle.end, 'fin', `an upgraded socket that stays silent is closed after the handshake deadline: ${show(idle)}`);
       assertSameAnswer('wrong user key', wrongKey, idle);
       assertSameAnswer('garbage after the upgrade', garbage, idle);
       assertSameAnswer('replayed message 1', replayed, idle);

@@ -49,8 +49,8 @@ describe('WSS: the client checks the handler certificate against its CA file or 
       clients: [
         { name: 'ca-ok', user: 'alice', config: { tls: { caFile: good.caFile } } },
         { name: 'pin-ok', user: 'alice', config: { tls: { pinSha256: [good.pin] } } },
-        { name: 'ca-wrong', user: 'alice', config: { tls: { caFile: other.caFile }, listen: { port: badPorts[0] } }, waitReady: false },
-        { name: 'pin-wrong', user: 'alice', config: { tls: { pinSha256: [other.pin] }, listen: { port: badPorts[1] } }, waitReady: false },
+        { name: 'ca-wrong', user: 'alice', config: { tls: { caFile: other.caFile }, listen: { port: badPorts[0] }, openTimeout: '2s' }, waitReady: false },
+        { name: 'pin-wrong', user: 'alice', config: { tls: { pinSha256: [other.pin] }, listen: { port: badPorts[1] }, openTimeout: '2s' }, waitReady: false },
       ],
     });
   });

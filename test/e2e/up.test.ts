@@ -54,7 +54,8 @@ describe('apfsds up --allow-egress 127.0.0.0/8', { skip: SKIP_WITHOUT_CURL, time
       logDir: work,
     });
     procs.push(proc);
-    const ready = await proc.waitReady(READY_TIMEOUT_MS, (j) => j['role'] === 'up');
+    // The embedded roles log their own ready lines (with a component field); up's own comes last.
+    const ready = await proc.waitReady(READY_TIMEOUT_MS, (j) => j['role'] === 'up' && j['component'] === undefined);
     assert.equal(ready['port'], ports[0], `the ready line names the proxy port: ${JSON.stringify(ready)}`);
     return proc;
   }
@@ -68,20 +69,27 @@ describe('apfsds up --allow-egress 127.0.0.0/8', { skip: SKIP_WITHOUT_CURL, time
 
   it('the first run generates its keys, prints the proxy address and a curl example, and serves socks5h', async () => {
     const proc = await runUp('up-first');
-    const text = proc.lines.map((l) => l.text).join('\n');
-    assert.ok(text.includes(`127.0.0.1:${ports[0]}`), `prints the proxy address\n${proc.tail()}`);
-    assert.match(text, /curl -x socks5h:\/\//, 'prints a curl example');
-    await transfer(proc, 21);
-    const code = await proc.stop(10_000);
-    assert.ok(code === 0 || code === 'SIGTERM', `stops cleanly on SIGTERM (got ${code})\n${proc.tail()}`);
+    try {
+      const example = await proc.waitForLine((l) => /curl -x socks5h:\/\//.test(l.text), 10_000, 'a curl example');
+      assert.ok(example.text.includes(`127.0.0.1:${ports[0]}`), `the example names the proxy address\n${proc.tail()}`);
+      await transfer(proc, 21);
+    } finally {
+      const code = await proc.stop(10_000);
+      // Deno's child_process reports the signal it sent rather than the child's exit status.
+      assert.ok(code === 0 || code === 'SIGTERM', `stops cleanly on SIGTERM (got ${code})\n${proc.tail()}`);
+    }
     assert.ok(material(dataDir).size >= 3, 'the data dir holds the generated material');
   });
 
   it('a second run with the same data dir reuses the material and serves again', async () => {
     const first = material(dataDir);
     const proc = await runUp('up-second');
-    await transfer(proc, 22);
-    await proc.stop(10_000);
+    try {
+      assert.ok(proc.lines.some((l) => /reusing/i.test(l.text)), `says it reuses the material\n${proc.tail()}`);
+      await transfer(proc, 22);
+    } finally {
+      await proc.stop(10_000);
+    }
     assert.deepEqual(material(dataDir), first, 'keys, token and paths are unchanged');
   });
 });

@@ -65,6 +65,21 @@ export function rssBytes(pid: number): number | undefined {
   }
 }
 
+/**
+ * CPU time (user + system) `pid` has used, in seconds, from /proc/<pid>/stat (fields 14 and
+ * 15, in clock ticks of 1/100 s, the Linux USER_HZ); undefined off Linux or once gone.
+ */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces; fields after it start past the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 /** True when /proc RSS sampling works here. */
 export const CAN_SAMPLE_RSS: boolean = rssBytes(process.pid) !== undefined;
 
