@@ -10,7 +10,7 @@ import { ErrorCode, codedError, hasCode } from '../errors.ts';
 import { cryptoBackend } from './backend.ts';
 import { wipe } from './bytes.ts';
 import { CipherState, DEFAULT_REKEY_INTERVAL, NOISE_MAX_MESSAGE } from './cipher-state.ts';
-import { parseProtocolName, type ProtocolName, type Token } from './patterns.ts';
+import { parseProtocolName, type HandshakePattern, type ProtocolName, type Token } from './patterns.ts';
 import type { StaticKey } from './static-key.ts';
 import { SymmetricState } from './symmetric-state.ts';
 import { KEY_LENGTH, TAG_LENGTH, type CryptoBackend, type DhKeyPair, type DhPublicKey } from './types.ts';
@@ -49,6 +49,35 @@ export interface TransportPair {
 }
 
 type Status = 'running' | 'complete' | 'failed' | 'split';
+
+interface Requirements {
+  s: boolean;
+  rs: boolean;
+  psks: number;
+}
+
+const requirementCache = new WeakMap<HandshakePattern, [Requirements, Requirements]>();
+
+/** Which keys one side of a pattern must be given (memoized: asked on every handshake). */
+function requirements(pattern: HandshakePattern, initiator: boolean): Requirements {
+  let both = requirementCache.get(pattern);
+  if (both === undefined) {
+    const side = (init: boolean): Requirements => {
+      // Local s is needed to send or pre-share it, and for DH tokens using it (section 7.3).
+      const localDh: Token[] = init ? ['se', 'ss'] : ['es', 'ss'];
+      return {
+        s:
+          (init ? pattern.initiatorPreMessage : pattern.responderPreMessage).length > 0 ||
+          pattern.messages.some((m, i) => ((i % 2 === 0) === init && m.includes('s')) || m.some((t) => localDh.includes(t))),
+        rs: (init ? pattern.responderPreMessage : pattern.initiatorPreMessage).length > 0,
+        psks: pattern.messages.flat().filter((t) => t === 'psk').length,
+      };
+    };
+    both = [side(true), side(false)];
+    requirementCache.set(pattern, both);
+  }
+  return initiator ? both[0] : both[1];
+}
 
 function handshakeError(message: string, cause?: unknown): Error {
   return codedError(Error, ErrorCode.HANDSHAKE, message, cause);
@@ -271,21 +300,16 @@ export class HandshakeState {
 
   #checkKeys(): void {
     const { pattern } = this.protocol;
-    // Local s is needed to send or pre-share it, and for DH tokens using it (section 7.3).
-    const localDh: Token[] = this.initiator ? ['se', 'ss'] : ['es', 'ss'];
-    const needsS =
-      (this.initiator ? pattern.initiatorPreMessage : pattern.responderPreMessage).length > 0 ||
-      pattern.messages.some((m, i) => ((i % 2 === 0) === this.initiator && m.includes('s')) || m.some((t) => localDh.includes(t)));
-    if (needsS && this.#s === null) {
-      throw codedError(TypeError, ErrorCode.BAD_CONFIG, `The ${pattern.name} ${this.initiator ? 'initiator' : 'responder'} needs a local static key (s)`);
+    const needs = requirements(pattern, this.initiator);
+    const role = this.initiator ? 'initiator' : 'responder';
+    if (needs.s && this.#s === null) {
+      throw codedError(TypeError, ErrorCode.BAD_CONFIG, `The ${pattern.name} ${role} needs a local static key (s)`);
     }
-    const remotePre = this.initiator ? pattern.responderPreMessage : pattern.initiatorPreMessage;
-    if (remotePre.length > 0 && this.#rs === null) {
-      throw codedError(TypeError, ErrorCode.BAD_CONFIG, `The ${pattern.name} ${this.initiator ? 'initiator' : 'responder'} needs the remote static key (rs)`);
+    if (needs.rs && this.#rs === null) {
+      throw codedError(TypeError, ErrorCode.BAD_CONFIG, `The ${pattern.name} ${role} needs the remote static key (rs)`);
     }
-    const pskTokens = pattern.messages.flat().filter((t) => t === 'psk').length;
-    if (this.#psks.length !== pskTokens) {
-      throw codedError(TypeError, ErrorCode.BAD_CONFIG, `The ${pattern.name} pattern takes ${pskTokens} pre-shared keys, got ${this.#psks.length}`);
+    if (this.#psks.length !== needs.psks) {
+      throw codedError(TypeError, ErrorCode.BAD_CONFIG, `The ${pattern.name} pattern takes ${needs.psks} pre-shared keys, got ${this.#psks.length}`);
     }
     for (const psk of this.#psks) {
       if (psk.length !== KEY_LENGTH) throw codedError(RangeError, ErrorCode.BAD_KEY, `A pre-shared key has ${psk.length} bytes: expected ${KEY_LENGTH}`);

@@ -25,6 +25,25 @@ export function noiseHkdf(hash: NoiseHash, ck: Uint8Array, ikm: Uint8Array, outp
   return result;
 }
 
+const initialHashes = new Map<string, Uint8Array>();
+
+/** h of InitializeSymmetric(): the padded name, or HASH(name) when longer than HASHLEN. Memoized. */
+function initialHash(hash: NoiseHash, protocolName: string): Uint8Array {
+  let h = initialHashes.get(protocolName);
+  if (h === undefined) {
+    const name = new TextEncoder().encode(protocolName);
+    if (name.length <= hash.hashLen) {
+      h = new Uint8Array(hash.hashLen);
+      h.set(name);
+    } else {
+      h = hash.hash(name);
+    }
+    // The name carries the hash function, so it alone keys the cache; a few names per process.
+    if (initialHashes.size < 64) initialHashes.set(protocolName, h);
+  }
+  return h.slice();
+}
+
 /** A Noise SymmetricState: chaining key ck, handshake hash h and a CipherState. */
 export class SymmetricState {
   readonly #aead: Aead;
@@ -38,13 +57,7 @@ export class SymmetricState {
     this.#aead = aead;
     this.#hash = hash;
     this.#cipher = new CipherState(aead);
-    const name = new TextEncoder().encode(protocolName);
-    if (name.length <= hash.hashLen) {
-      this.#h = new Uint8Array(hash.hashLen);
-      this.#h.set(name);
-    } else {
-      this.#h = hash.hash(name);
-    }
+    this.#h = initialHash(hash, protocolName);
     this.#ck = this.#h.slice();
   }
 

@@ -27,6 +27,8 @@ import {
 type NodeCryptoModule = typeof NodeCrypto;
 type NodeBufferModule = typeof NodeBuffer;
 type KeyObject = NodeCrypto.KeyObject;
+type OneShotHash = (algorithm: string, data: Uint8Array, outputEncoding: 'buffer') => Uint8Array;
+type JwkKeyPair = { privateKey: KeyObject; publicKey: NodeCrypto.JsonWebKey };
 
 const ALGORITHM = 'chacha20-poly1305';
 const TAG_OPTIONS = { authTagLength: TAG_LENGTH } as const;
@@ -148,8 +150,15 @@ function createX25519(c: NodeCryptoModule): X25519 {
   const rawPublic = (key: KeyObject): Uint8Array => fromBase64url(key.export({ format: 'jwk' }).x);
   return {
     generateKeyPair() {
-      const { privateKey, publicKey } = c.generateKeyPairSync('x25519');
-      return new NativeKeyPair(privateKey, rawPublic(publicKey));
+      // The public key is encoded by the key-generation job itself. Exporting a freshly generated
+      // KeyObject afterwards can deadlock Node 20 (seen on 20.20.2): export holds the key's mutex
+      // while allocating, a GC inside runs the finished KeyGenJob's destructor, which takes the
+      // same mutex. Nothing here exports a generated key.
+      const options = { publicKeyEncoding: { format: 'jwk' } } as const;
+      // @types/node has no overload for a JWK public key next to a KeyObject private key.
+      const generate = c.generateKeyPairSync as unknown as (type: 'x25519', o: typeof options) => JwkKeyPair;
+      const { privateKey, publicKey } = generate('x25519', options);
+      return new NativeKeyPair(privateKey, fromBase64url(publicKey.x));
     },
     keyPairFromPrivate(privateKey) {
       checkLength(privateKey, 'X25519 private key');
@@ -183,10 +192,20 @@ function createX25519(c: NodeCryptoModule): X25519 {
 
 function createHash(c: NodeCryptoModule, name: NoiseHashName): NoiseHash {
   const algorithm = name === 'BLAKE2s' ? 'blake2s256' : 'sha256';
+  const oneShot = (c as { hash?: OneShotHash }).hash;
   return {
     name,
     hashLen: 32,
     hash(a, b) {
+      if (oneShot !== undefined) {
+        // crypto.hash (Node >= 20.12, Deno 2) skips the Hash object; concatenating the short
+        // MixHash inputs first still costs less than creating one.
+        if (b === undefined) return plain(oneShot(algorithm, a, 'buffer'));
+        const joined = new Uint8Array(a.length + b.length);
+        joined.set(a);
+        joined.set(b, a.length);
+        return plain(oneShot(algorithm, joined, 'buffer'));
+      }
       const h = c.createHash(algorithm).update(a);
       if (b !== undefined) h.update(b);
       return plain(h.digest());

@@ -115,6 +115,20 @@ for (const backend of backends) {
       assert.equal(a.nonce, 1n);
     });
 
+    it('encryptInPlace turns a frame buffer with tail room into the message encrypt would give', () => {
+      const [a, b] = pair();
+      const [reference] = pair();
+      const msg = seededBytes(10)(300);
+      const buffer = new Uint8Array(msg.length + 16 + 5);
+      buffer.set(msg);
+      const wire = a.encryptInPlace(buffer, msg.length);
+      assert.equal(wire.buffer, buffer.buffer);
+      assert.deepEqual(wire, reference.encrypt(msg));
+      assert.deepEqual(b.decrypt(wire), msg);
+      assert.throws(() => a.encryptInPlace(new Uint8Array(20), 5), { code: ErrorCode.BUFFER_LIMIT });
+      assert.throws(() => a.encryptInPlace(new Uint8Array(20), 21), { code: ErrorCode.BUFFER_LIMIT });
+    });
+
     it('refuses a plaintext larger than a Noise message allows', () => {
       const [a] = pair();
       assert.equal(a.encrypt(new Uint8Array(MAX_PLAINTEXT)).length, 65535);
