@@ -33,6 +33,8 @@ export interface PeerLinkContext {
   readonly dial: RaftDialer;
   /** The peer's current URL, or undefined while unknown. */
   url(id: NodeId): string | undefined;
+  /** Receives messages dropped before any byte of them was written (they never reached the peer). */
+  dropped(messages: Message[]): void;
 }
 
 /** Link states: idle (no socket, nothing to send), dialing, open, waiting (backoff), closed. */
@@ -75,6 +77,7 @@ export class PeerLink {
     const { maxQueueMessages, maxQueueBytes } = this.#ctx.limits;
     if (this.#queue.length >= maxQueueMessages || (this.#queue.length > 0 && this.#queueBytes + size > maxQueueBytes)) {
       this.#ctx.stats.messagesDropped++;
+      this.#ctx.dropped([m]);
       return;
     }
     this.#queue.push(m);
@@ -116,10 +119,13 @@ export class PeerLink {
   }
 
   #drop(): void {
-    this.#ctx.stats.messagesDropped += this.#queue.length;
+    const dropped = this.#queue;
     this.#queue = [];
     this.#queueBytes = 0;
     this.#payloads = [];
+    if (dropped.length === 0) return;
+    this.#ctx.stats.messagesDropped += dropped.length;
+    this.#ctx.dropped(dropped);
   }
 
   #flush(): void {
@@ -147,6 +153,7 @@ export class PeerLink {
         } catch (err) {
           this.#ctx.logger.error({ peer: this.peer, ...errorFields(err) }, 'Raft batch could not be encoded; dropped');
           stats.messagesDropped += batch.length;
+          this.#ctx.dropped(batch);
           continue;
         }
         stats.messagesSent += batch.length;

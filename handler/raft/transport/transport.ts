@@ -29,6 +29,11 @@ export interface RaftTransportOptions {
   resolve: (id: NodeId) => string | undefined;
   /** Receives each decoded batch (already checked: from the link's peer, addressed to us). */
   onMessages: (messages: Message[], from: NodeId) => void;
+  /**
+   * Receives messages dropped unsent (full queue, link down): they certainly never reached the
+   * peer, which lets the driver re-route a forwarded proposal instead of waiting for its timeout.
+   */
+  onDropped?: (messages: Message[]) => void;
   /** Receives control payloads (PayloadKind.ControlRequest / ControlResponse). */
   onPayload?: (kind: PayloadKind, body: Uint8Array, from: NodeId) => void;
   logger?: RaftLogger;
@@ -108,6 +113,11 @@ export class RaftTransport {
     if (link === undefined) return;
     link.close();
     this.#links.delete(id);
+  }
+
+  /** True when the outbound link to `id` is open. */
+  linkOpen(id: NodeId): boolean {
+    return this.#links.get(id)?.state === 'open';
   }
 
   /** Link states by peer, for status pages. */
@@ -229,6 +239,7 @@ export class RaftTransport {
         logger: this.#logger,
         dial: this.#dial,
         url: this.#opts.resolve,
+        dropped: (ms) => this.#opts.onDropped?.(ms),
       });
       this.#links.set(id, link);
     }

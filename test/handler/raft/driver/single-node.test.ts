@@ -1,0 +1,102 @@
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { KvOp, encodeKvCommand } from '../../../../handler/raft/kv-demo/index.ts';
+import { ErrorCode } from '../../../../shared/errors.ts';
+import { b, startNode, tempDir, valueOf, waitFor, type TestNode } from './helpers.ts';
+import { freePorts } from '../../../support/e2e/ports.ts';
+
+const put = (k: string, v: string): Uint8Array => encodeKvCommand(KvOp.Put, k, b(v));
+
+describe('raft node on real storage', () => {
+  const root = tempDir('single');
+  const running: TestNode[] = [];
+  after(async () => {
+    for (const n of running) await n.node.close();
+    root.cleanup();
+  });
+
+  async function start(name: string, extra = {}): Promise<TestNode> {
+    const [port] = await freePorts(1);
+    const n = await startNode('h1', join(root.dir, name), port!, [], extra);
+    running.push(n);
+    return n;
+  }
+
+  it('resolves each proposal with its state machine result, in log order', async () => {
+    const n = await start('results');
+    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => n.node.propose(encodeKvCommand(KvOp.Append, 'log', b(`${i},`)))));
+    const indexes = results.map((r) => r.index);
+    assert.deepEqual(indexes, [...indexes].sort((x, y) => x - y));
+    assert.equal(new Set(indexes).size, 300);
+    assert.deepEqual(results.map((r) => r.ok), results.map(() => true));
+    assert.equal(results.at(-1)!.size, valueOf(n.machine, 'log')!.length);
+    const st = n.node.stats();
+    assert.ok(st.readies < 300, `300 proposals took ${st.readies} Readies: they were batched`);
+    assert.ok(st.storage.syncs < 300, `and ${st.storage.syncs} fsyncs`);
+  });
+
+  it('keeps its state across a restart', async () => {
+    const n = await start('restart');
+    for (let i = 0; i < 20; i++) await n.node.propose(put(`k${i}`, `v${i}`));
+    await n.node.read();
+    const applied = n.node.stats().appliedIndex;
+    await n.node.close();
+    const again = await startNode('h1', n.dir, n.port, []);
+    running.push(again);
+    await waitFor('the restarted node to apply its log', () => again.node.stats().appliedIndex >= applied);
+    for (let i = 0; i < 20; i++) assert.equal(valueOf(again.machine, `k${i}`), `v${i}`);
+    assert.equal((await again.node.propose(put('after', 'x'))).ok, true);
+  });
+
+  it('snapshots and compacts the WAL, then restarts from snapshot plus log', async () => {
+    const n = await start('snap', { snapshotThreshold: 50, compactionMargin: 5, segmentBytes: 4096 });
+    for (let round = 0; round < 10; round++) {
+      await Promise.all(Array.from({ length: 25 }, (_, i) => n.node.propose(put(`s${round * 25 + i}`, 'x'.repeat(100)))));
+    }
+    await waitFor('snapshots to be saved and compacted', () => n.node.stats().storage.segmentsRemoved > 0 && n.node.stats().storage.snapshotsSaved >= 3);
+    const before = n.node.stats();
+    assert.ok(before.snapshotsTaken >= 3);
+    assert.ok(before.firstIndex > 1, 'the in-memory log was compacted too');
+    await n.node.close();
+    const again = await startNode('h1', n.dir, n.port, [], { snapshotThreshold: 50 });
+    running.push(again);
+    assert.ok(again.machine.restores === 1, 'the state machine was restored from the snapshot file');
+    await waitFor('the log after the snapshot to be re-applied', () => again.node.stats().appliedIndex >= before.appliedIndex);
+    assert.equal(again.machine.keys('s').length, 250);
+  });
+
+  it('answers a linearizable read once everything committed before it is applied', async () => {
+    const n = await start('read');
+    const writes = Array.from({ length: 50 }, (_, i) => n.node.propose(put(`r${i}`, 'x')));
+    await Promise.all(writes);
+    await n.node.read();
+    assert.equal(n.machine.keys('r').length, 50);
+  });
+
+  it('rejects waiting proposals with CLOSED when closed, and later ones at once', async () => {
+    const n = await start('close');
+    await n.node.propose(put('a', 'b'));
+    await n.node.close();
+    await assert.rejects(n.node.propose(put('a', 'c')), { code: ErrorCode.CLOSED });
+    await assert.rejects(n.node.read(), { code: ErrorCode.CLOSED });
+  });
+
+  it('rejects a proposal whose signal is already aborted with ABORTED', async () => {
+    const n = await start('abort');
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(n.node.propose(put('a', 'b'), ac.signal), { code: ErrorCode.ABORTED });
+  });
+
+  it('reports its status in the admin API shape', async () => {
+    const n = await start('status');
+    await n.node.propose(put('a', 'b'));
+    const st = await n.node.status();
+    assert.equal(st.nodeId, 'h1');
+    assert.equal(st.role, 'leader');
+    assert.equal(st.leader, 'h1');
+    assert.ok(st.commitIndex >= 2 && st.appliedIndex === st.commitIndex);
+    assert.deepEqual(st.members.map((m) => [m.id, m.suffrage]), [['h1', 'voter']]);
+  });
+});
