@@ -1,7 +1,8 @@
 /**
  * Exit choice with real processes (ARCHITECTURE 5): three exits weighted 1/1/2 behind one
- * handler and one client. Shares follow the weights over 4,000 streams; a draining exit takes
- * no new streams and finishes the ones it has; a killed exit (SIGKILL) loses its share to the
+ * handler and one client, plus a fourth seeded as draining in the config. Shares follow the
+ * weights over 4,000 streams and the configured-draining exit gets none; an exit set to
+ * draining through the admin API takes no new streams and finishes the ones it has; a killed exit (SIGKILL) loses its share to the
  * others once the handler has noticed, and no OPEN fails after that.
  * Streams are counted where they land: each exit's own apfsds_exit_connect_seconds_count.
  */
@@ -19,6 +20,8 @@ const EXITS = [
   { id: 'exit-b', weight: 1 },
   { id: 'exit-c', weight: 2 },
 ];
+/** A fourth exit, seeded as draining in the handler config: it must never be chosen. */
+const DRAINING = { id: 'exit-d', weight: 1, state: 'draining' as const };
 const STREAMS = 4_000;
 /** Allowed distance from the weight's share, in percentage points (issue #3). */
 const POINTS = 5;
@@ -29,7 +32,7 @@ describe('weighted exits', { timeout: 900_000 }, () => {
 
   before(async () => {
     origin = await startOrigin();
-    cluster = await Cluster.start({ name: 'exits', exits: EXITS });
+    cluster = await Cluster.start({ name: 'exits', exits: [...EXITS, DRAINING] });
   });
 
   after(async () => {
@@ -88,14 +91,15 @@ describe('weighted exits', { timeout: 900_000 }, () => {
     });
   }
 
-  it(`shares over ${STREAMS} streams stay within ${POINTS} points of 25/25/50 for weights 1/1/2`, { timeout: 600_000 }, () =>
+  it(`shares over ${STREAMS} streams stay within ${POINTS} points of 25/25/50 for weights 1/1/2; a configured-draining exit gets none`, { timeout: 600_000 }, () =>
     withLogs(cluster, async () => {
-      const ids = EXITS.map((e) => e.id);
+      const ids = [...EXITS.map((e) => e.id), DRAINING.id];
       const before = await opened(ids);
       const failed = await transfers(STREAMS, 32, 10);
       assert.deepEqual(failed.slice(0, 10), [], `${failed.length} of ${STREAMS} streams failed`);
       const { delta, total } = shares(before, await opened(ids));
       assert.equal(total, STREAMS, `every stream lands on exactly one exit (${JSON.stringify([...delta])})`);
+      assert.equal(delta.get(DRAINING.id), 0, `the exit seeded as draining took streams (${JSON.stringify([...delta])})`);
       assertShare(delta, total, 'exit-a', 25);
       assertShare(delta, total, 'exit-b', 25);
       assertShare(delta, total, 'exit-c', 50);

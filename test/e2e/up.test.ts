@@ -1,6 +1,6 @@
 /**
  * The one-command run (`npm start -- --allow-egress 127.0.0.0/8`, i.e. `apfsds up`): handler,
- * exit and local proxy in one process with a fresh data dir and free ports. It prints the
+ * exit and local proxy in one process with a fresh data dir and free ports (port 0). It prints the
  * proxy address and a curl example, serves curl through socks5h:// to a local origin, and a
  * second run reuses the keys, token and paths it generated on the first.
  */
@@ -13,7 +13,6 @@ import { READY_TIMEOUT_MS } from '../support/e2e/cluster.ts';
 import { contentSha256 } from '../support/e2e/content.ts';
 import { curl, describeCurl, SKIP_WITHOUT_CURL } from '../support/e2e/curl.ts';
 import { startOrigin, type Origin } from '../support/e2e/origin.ts';
-import { freePorts } from '../support/e2e/ports.ts';
 import { spawnRole, type RoleProcess } from '../support/e2e/role-process.ts';
 
 /** The files of a data dir (not raft data) with their contents. */
@@ -30,14 +29,12 @@ describe('apfsds up --allow-egress 127.0.0.0/8', { skip: SKIP_WITHOUT_CURL, time
   let origin: Origin;
   let work: string;
   let dataDir: string;
-  let ports: number[];
   const procs: RoleProcess[] = [];
 
   before(async () => {
     origin = await startOrigin();
     work = mkdtempSync(join(tmpdir(), 'apfsds-e2e-up-'));
     dataDir = join(work, 'data');
-    ports = await freePorts(4);
   });
 
   after(async () => {
@@ -46,33 +43,34 @@ describe('apfsds up --allow-egress 127.0.0.0/8', { skip: SKIP_WITHOUT_CURL, time
     if (work !== undefined && process.env['APFSDS_E2E_KEEP'] === undefined) rmSync(work, { recursive: true, force: true });
   });
 
-  async function runUp(name: string): Promise<RoleProcess> {
-    const [proxy, handler, exit, admin] = ports.map(String) as [string, string, string, string];
+  /** Starts `apfsds up` with every port 0 (any free port); resolves with the proxy port from its ready line. */
+  async function runUp(name: string): Promise<{ proc: RoleProcess; proxyPort: number }> {
     const proc = spawnRole({
       name,
-      args: ['up', '--allow-egress', '127.0.0.0/8', '--data-dir', dataDir, '--proxy-port', proxy, '--handler-port', handler, '--exit-port', exit, '--admin-port', admin],
+      args: ['up', '--allow-egress', '127.0.0.0/8', '--data-dir', dataDir, '--proxy-port', '0', '--handler-port', '0', '--exit-port', '0', '--admin-port', '0'],
       logDir: work,
     });
     procs.push(proc);
     // The embedded roles log their own ready lines (with a component field); up's own comes last.
     const ready = await proc.waitReady(READY_TIMEOUT_MS, (j) => j['role'] === 'up' && j['component'] === undefined);
-    assert.equal(ready['port'], ports[0], `the ready line names the proxy port: ${JSON.stringify(ready)}`);
-    return proc;
+    const proxyPort = ready['port'];
+    assert.ok(typeof proxyPort === 'number' && proxyPort > 0, `the ready line names the proxy port: ${JSON.stringify(ready)}`);
+    return { proc, proxyPort };
   }
 
-  async function transfer(proc: RoleProcess, seed: number): Promise<void> {
+  async function transfer(proc: RoleProcess, proxyPort: number, seed: number): Promise<void> {
     const size = 1024 * 1024;
-    const r = await curl({ proxyPort: ports[0]!, mode: 'socks5h', url: `http://localhost:${origin.port}/bytes/${size}?seed=${seed}`, maxTimeSec: 60 });
+    const r = await curl({ proxyPort, mode: 'socks5h', url: `http://localhost:${origin.port}/bytes/${size}?seed=${seed}`, maxTimeSec: 60 });
     assert.equal(r.exitCode, 0, `${describeCurl(r)}\n${proc.tail()}`);
     assert.equal(r.sha256, contentSha256(size, seed));
   }
 
   it('the first run generates its keys, prints the proxy address and a curl example, and serves socks5h', async () => {
-    const proc = await runUp('up-first');
+    const { proc, proxyPort } = await runUp('up-first');
     try {
       const example = await proc.waitForLine((l) => /curl -x socks5h:\/\//.test(l.text), 10_000, 'a curl example');
-      assert.ok(example.text.includes(`127.0.0.1:${ports[0]}`), `the example names the proxy address\n${proc.tail()}`);
-      await transfer(proc, 21);
+      assert.ok(example.text.includes(`127.0.0.1:${proxyPort}`), `the example names the proxy address\n${proc.tail()}`);
+      await transfer(proc, proxyPort, 21);
     } finally {
       const code = await proc.stop(10_000);
       // Deno's child_process reports the signal it sent rather than the child's exit status.
@@ -83,10 +81,10 @@ describe('apfsds up --allow-egress 127.0.0.0/8', { skip: SKIP_WITHOUT_CURL, time
 
   it('a second run with the same data dir reuses the material and serves again', async () => {
     const first = material(dataDir);
-    const proc = await runUp('up-second');
+    const { proc, proxyPort } = await runUp('up-second');
     try {
       assert.ok(proc.lines.some((l) => /reusing/i.test(l.text)), `says it reuses the material\n${proc.tail()}`);
-      await transfer(proc, 22);
+      await transfer(proc, proxyPort, 22);
     } finally {
       await proc.stop(10_000);
     }

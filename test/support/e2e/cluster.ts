@@ -31,6 +31,8 @@ export interface ExitSpec {
   allowEgress?: string[];
   /** Merged into the generated exit config. */
   config?: Json;
+  /** Extra environment of the process (e.g. NODE_OPTIONS=--cpu-prof for a profile). */
+  env?: Record<string, string>;
 }
 
 /** A client (local proxy) to start. */
@@ -42,6 +44,8 @@ export interface ClientSpec {
   config?: Json;
   /** Wait for its "ready" line (default true). */
   waitReady?: boolean;
+  /** Extra environment of the process. */
+  env?: Record<string, string>;
 }
 
 /** What to start. */
@@ -58,6 +62,8 @@ export interface ClusterOptions {
     tls?: { certFile: string; keyFile: string };
     /** Merged into the generated handler config. */
     config?: Json;
+    /** Extra environment of the process. */
+    env?: Record<string, string>;
   };
 }
 
@@ -150,8 +156,8 @@ export class Cluster {
     }
   }
 
-  #spawn(name: string, args: string[]): RoleProcess {
-    const p = spawnRole({ name, args, logDir: this.dir });
+  #spawn(name: string, args: string[], env?: Record<string, string>): RoleProcess {
+    const p = spawnRole({ name, args, logDir: this.dir, ...(env === undefined ? {} : { env }) });
     this.#procs.push(p);
     return p;
   }
@@ -181,7 +187,7 @@ export class Cluster {
       spec.config,
     );
     const file = this.#write(spec.id, config);
-    const proc = this.#spawn(spec.id, ['exit', '--config', file]);
+    const proc = this.#spawn(spec.id, ['exit', '--config', file], spec.env);
     const ready = await proc.waitReady(READY_TIMEOUT_MS);
     const linkPort = portOf(ready, ['linkPort', 'port', 'listenPort'], spec.id);
     const node: ExitNode = {
@@ -236,7 +242,7 @@ export class Cluster {
   /** Writes the handler config and starts it; resolves once it is ready. */
   async startHandler(): Promise<RoleProcess> {
     const file = this.#write('handler', this.handlerConfig(), true);
-    const proc = this.#spawn('handler', ['handler', '--config', file]);
+    const proc = this.#spawn('handler', ['handler', '--config', file], this.options.handler?.env);
     const ready = await proc.waitReady(READY_TIMEOUT_MS);
     this.handler = proc;
     this.handlerPort = portOf(ready, ['port', 'listenPort'], 'the handler');
@@ -266,7 +272,7 @@ export class Cluster {
       spec.config,
     );
     const configFile = this.#write(`client-${spec.name}`, config);
-    const proc = this.#spawn(`client-${spec.name}`, ['client', '--config', configFile]);
+    const proc = this.#spawn(`client-${spec.name}`, ['client', '--config', configFile], spec.env);
     const node: ClientNode = { spec, proc, configFile, port: 0 };
     if (spec.waitReady !== false) {
       const ready = await proc.waitReady(READY_TIMEOUT_MS);
