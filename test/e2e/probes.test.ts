@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { Cluster, withLogs } from '../support/e2e/cluster.ts';
 import { contentSha256 } from '../support/e2e/content.ts';
 import { newKeyPair, secretPathOf } from '../support/e2e/keys.ts';
+import { metricSum, type Sample } from '../support/e2e/observe.ts';
 import { startOrigin, type Origin } from '../support/e2e/origin.ts';
 import {
   firstServerFrame,
@@ -82,6 +83,9 @@ describe('probes get the decoy answer while real users keep working', { timeout:
       held.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
       await origin.waitHolding(1, 60_000);
 
+      const handshakes = (m: Sample[], result: string): number => metricSum(m, 'apfsds_handler_handshakes_total', { result });
+      const metricsBefore = await cluster.handlerMetrics();
+
       // A genuine message 1 from carol (registered); its first use gets message 2.
       const carol = cluster.userKeys.get('carol')!;
       const message1 = Buffer.from(sessionMessage1(carol.privateKey, cluster.clusterKeys.publicKey));
@@ -124,6 +128,11 @@ describe('probes get the decoy answer while real users keep working', { timeout:
       assertSameAnswer('wrong user key', wrongKey, idle);
       assertSameAnswer('garbage after the upgrade', garbage, idle);
       assertSameAnswer('replayed message 1', replayed, idle);
+      // The probes reached the handshake and were refused for the reason each one carries.
+      const metricsAfter = await cluster.handlerMetrics();
+      for (const result of ['unknown_user', 'bad_handshake', 'replay']) {
+        assert.ok(handshakes(metricsAfter, result) > handshakes(metricsBefore, result), `the handler counted a ${result} handshake`);
+      }
 
       assert.deepEqual(during, [], "bob's transfers during the probes all succeed");
       assert.ok(completed >= 1, 'bob completed transfers while the probes ran');
