@@ -6,9 +6,9 @@
  *
  * Speed notes, measured (bench/crypto.ts): a KeyObject import costs more than a DH, so X25519
  * keys are held as KeyObjects (DhKeyPair/DhPublicKey handles) and static ones are imported
- * once; ephemerals come from generateKeyPairSync and only their public half is exported.
+ * once; ephemerals come from generateKeyPairSync, whose job also encodes their public half
+ * (exporting a generated key later can deadlock Node 20; see generateKeyPair below).
  */
-import type * as NodeBuffer from 'node:buffer';
 import type * as NodeCrypto from 'node:crypto';
 import { ErrorCode, codedError } from '../errors.ts';
 import { encodeBase64url, tryDecodeBase64url } from '../crypto/base64url.ts';
@@ -25,7 +25,6 @@ import {
 } from '../crypto/types.ts';
 
 type NodeCryptoModule = typeof NodeCrypto;
-type NodeBufferModule = typeof NodeBuffer;
 type KeyObject = NodeCrypto.KeyObject;
 type OneShotHash = (algorithm: string, data: Uint8Array, outputEncoding: 'buffer') => Uint8Array;
 type JwkKeyPair = { privateKey: KeyObject; publicKey: NodeCrypto.JsonWebKey };
@@ -39,8 +38,6 @@ function builtin<T>(id: string): T | undefined {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   return proc?.getBuiltinModule?.(id) as T | undefined;
 }
-
-const bufferModule = builtin<NodeBufferModule>('node:buffer');
 
 function loadNodeCrypto(): NodeCryptoModule | null {
   try {
@@ -86,13 +83,12 @@ function createAead(c: NodeCryptoModule): Aead {
     out.set(cipher.getAuthTag(), offset + plaintext.length);
     return n;
   }
-  // An unpooled, unzeroed allocation: seal() overwrites every byte, and an unpooled buffer
-  // owns its ArrayBuffer, so `.buffer` never exposes neighbouring data.
-  const allocate = (n: number): Uint8Array => (bufferModule === undefined ? new Uint8Array(n) : plain(bufferModule.Buffer.allocUnsafeSlow(n)));
   return {
     sealInto,
     seal(key, nonce, ad, plaintext) {
-      const out = allocate(plaintext.length + TAG_LENGTH);
+      // node:crypto cannot write into our buffer, so this costs one allocation and one copy
+      // (an unzeroed or pooled allocation measured no faster; docs/crypto.md section 3).
+      const out = new Uint8Array(plaintext.length + TAG_LENGTH);
       sealInto(key, nonce, ad, plaintext, out, 0);
       return out;
     },
