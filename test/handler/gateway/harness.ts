@@ -121,9 +121,10 @@ export function tcpRequest(port = 443): OpenRequest {
 /** What a fake exit does with one stream. */
 export type ExitBehaviour = (stream: MuxStream, request: OpenRequest, exit: FakeExit) => void;
 
-/** Accept and echo every byte back, then FIN after the handler's FIN. */
-export const echo: ExitBehaviour = (stream) => {
+/** Accept and echo every byte (and every datagram, to its source) back, then FIN after the handler's FIN. */
+export const echo: ExitBehaviour = (stream, request) => {
   stream.accept();
+  if (request.network === Network.UDP) stream.onDatagram((address, payload) => stream.sendDatagram(address, payload));
   void (async () => {
     try {
       for await (const chunk of stream) await stream.write(chunk);

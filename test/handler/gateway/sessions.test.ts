@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode } from '../../../shared/errors.ts';
 import { CloseCode, OpenFailReason } from '../../../shared/protocol/codes.ts';
+import { AddressType, Network } from '../../../shared/protocol/constants.ts';
 import { startHandler, type RunningHandler } from '../../../handler/main.ts';
 import {
   connectClient,
@@ -71,6 +72,29 @@ describe('client sessions through the handler to an exit', () => {
       'four streams',
     );
     results.forEach((r, i) => assert.equal(sha(r), sha(pattern(200_000, i + 1))));
+    client.close();
+  });
+
+  it('relays datagrams of a udp stream both ways', async () => {
+    const client = await connectClient(handler.port, alice);
+    const stream = client.session.open({ network: Network.UDP, address: { addressType: AddressType.IPV4, host: '0.0.0.0', port: 0 } });
+    await stream.opened;
+    const got: Array<{ host: string; port: number; text: string }> = [];
+    const arrived = new Promise<void>((resolve) =>
+      stream.onDatagram((address, payload) => {
+        got.push({ host: address.host, port: address.port, text: new TextDecoder().decode(payload) });
+        if (got.length === 2) resolve();
+      }),
+    );
+    const to = { addressType: AddressType.IPV4, host: '192.0.2.53', port: 53 } as const;
+    assert.equal(stream.sendDatagram(to, new TextEncoder().encode('one')), true);
+    assert.equal(stream.sendDatagram(to, new TextEncoder().encode('two')), true);
+    await within(arrived, 5000, 'datagrams back');
+    assert.deepEqual(got, [
+      { host: '192.0.2.53', port: 53, text: 'one' },
+      { host: '192.0.2.53', port: 53, text: 'two' },
+    ]);
+    stream.end();
     client.close();
   });
 
