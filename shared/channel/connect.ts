@@ -2,8 +2,10 @@
  * The product handshakes on a WebSocket (shared/crypto/session.ts fixes the Noise suites):
  * - client sessions: Noise IK; the client (initiator) knows the handler cluster key, the handler
  *   (responder) learns the user's key from message 1 and asks `authorize`;
- * - links: Noise KK; the handler initiates (also on sockets a reverse-mode exit dialled), the
- *   exit responds and knows the handler cluster key beforehand.
+ * - links: Noise KK; `connectLink`/`acceptLink` are the dial-mode pair (the handler dials and
+ *   initiates, the exit responds knowing the cluster key). In reverse mode the exit dials and
+ *   initiates, and the handler responds over its list of exit keys (handler/links/connect.ts and
+ *   exit/link/dialer.ts use `initiate`/`respond` from handshake.ts directly).
  * Each returns a SecureChannel ready for a MuxSession (`muxOptionsFromHellos`).
  */
 import { createLinkInitiator, createLinkResponder, createSessionInitiator, createSessionResponder, type ProductHandshakeOptions } from '../crypto/session.ts';

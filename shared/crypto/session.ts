@@ -4,8 +4,8 @@
  * - client session (client -> handler): Noise IK; the client knows the handler cluster key, the
  *   handler learns the user's key from message 1 and looks it up in the replicated state;
  * - link (handler <-> exit): Noise KK; both sides know each other's key beforehand.
- * The Noise initiator and responder roles need not follow who dialled the socket: for exits in
- * reverse mode the handler still initiates KK on the socket the exit opened.
+ * The KK initiator is whoever dialled the socket: the handler for exits it dials, the exit in
+ * reverse mode (the handler then tries its registered exit keys on message 1; docs/crypto.md 2.3).
  */
 import { HandshakeState } from './handshake-state.ts';
 import type { StaticKey } from './static-key.ts';
