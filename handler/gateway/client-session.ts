@@ -60,7 +60,6 @@ export class ClientSession {
   readonly #account: UserAccount<ClientSession>;
   readonly #region: string;
   readonly #tag: Uint8Array;
-  readonly #bridges = new Set<StreamBridge>();
 
   constructor(est: ChannelEstablished, user: UserRecord, account: UserAccount<ClientSession>, deps: SessionDeps, onClosed: (s: ClientSession) => void) {
     this.id = `s${(nextSessionSerial++).toString(36)}`;
@@ -128,13 +127,9 @@ export class ClientSession {
         selected: (exit) => d.metrics?.exitSelections.inc({ exit }),
         noExit: (reason) => d.metrics?.noExit.inc({ reason }),
         opened: (exit, seconds) => d.metrics?.streamOpenSeconds.observe({ exit }, seconds),
-        finished: () => {
-          this.#bridges.delete(bridge);
-          d.metrics?.streamsActive.dec();
-        },
+        finished: () => d.metrics?.streamsActive.dec(),
       },
     });
-    this.#bridges.add(bridge);
     void bridge.run();
   }
 

@@ -10,8 +10,7 @@
  * fresh links; a disabled or deleted exit's links drain (no new streams, old ones finish, then
  * close); a draining exit keeps its links, because the selector alone keeps new streams off it.
  */
-import type { AcceptOutcome } from '../../shared/channel/handshake.ts';
-import { absorbThenClose } from '../../shared/channel/handshake.ts';
+import { absorbThenClose, type AcceptOutcome, type HelloTemplate } from '../../shared/channel/handshake.ts';
 import { ReplayGuard } from '../../shared/crypto/replay-guard.ts';
 import type { StaticKey } from '../../shared/crypto/static-key.ts';
 import type { Logger } from '../../shared/log.ts';
@@ -23,9 +22,9 @@ import { Capability } from '../../shared/protocol/hello.ts';
 import type { WsConnection } from '../../shared/runtime/websocket.ts';
 import type { ExitSelector } from '../routing/selector.ts';
 import type { ExitRecord } from '../state/types.ts';
-import { backoffDelay, DEFAULT_LINK_BACKOFF, type BackoffOptions } from './backoff.ts';
+import { DEFAULT_LINK_BACKOFF, type BackoffOptions } from './backoff.ts';
+import { DialSlot, type SlotHost } from './dial-slot.ts';
 import { acceptExitLink, dialExitLink, type LinkDialer } from './connect.ts';
-import type { HelloTemplate } from '../../shared/channel/handshake.ts';
 import { ExitLink } from './link.ts';
 
 /**
@@ -71,68 +70,8 @@ interface ExitState {
   reported: boolean;
 }
 
-/** One dialed link kept alive: dial, wait for it to drop, back off, dial again. */
-class DialSlot {
-  #attempt = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #abort = new AbortController();
-  #link: ExitLink | null = null;
-  #stopped = false;
-  readonly #pool: LinkPool;
-  readonly #record: ExitRecord;
-
-  constructor(pool: LinkPool, record: ExitRecord) {
-    this.#pool = pool;
-    this.#record = record;
-  }
-
-  start(): void {
-    void this.#connect();
-  }
-
-  /** Stops redialing; the current link drains (or closes at once with `now`). */
-  stop(now: boolean): void {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    this.#abort.abort();
-    const link = this.#link;
-    if (link === null) return;
-    if (now) link.close();
-    else void link.drain(this.#pool.drainTimeoutMs);
-  }
-
-  async #connect(): Promise<void> {
-    if (this.#stopped) return;
-    let link: ExitLink;
-    try {
-      link = await this.#pool.dial(this.#record, this.#abort.signal);
-    } catch (err) {
-      if (this.#stopped) return;
-      this.#pool.logger.debug({ exit: this.#record.id, err }, 'link dial failed');
-      this.#schedule();
-      return;
-    }
-    if (this.#stopped) {
-      link.close();
-      return;
-    }
-    this.#attempt = 0;
-    this.#link = link;
-    this.#pool.adopt(link);
-    await link.closed;
-    this.#link = null;
-    this.#schedule();
-  }
-
-  #schedule(): void {
-    if (this.#stopped) return;
-    const delay = backoffDelay(this.#attempt++, this.#pool.backoff, this.#pool.random);
-    this.#timer = setTimeout(() => void this.#connect(), delay);
-  }
-}
-
 /** Links to every exit, kept up and health-checked. */
-export class LinkPool {
+export class LinkPool implements SlotHost {
   readonly logger: Logger;
   readonly backoff: BackoffOptions;
   readonly random: () => number;
