@@ -104,7 +104,7 @@ describe('exit routing through links', () => {
     ]);
     const client = await connectClient(handler.port, user);
     cleanup.push(() => client.close());
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 30; i++) {
       const data = pattern(50_000, i);
       // roundTrip writes right after open(): the first bytes travel as early data.
       const stream = client.session.open(tcpRequest());
@@ -117,8 +117,36 @@ describe('exit routing through links', () => {
       await within(reading, 10_000, 'retried stream');
       assert.equal(sha(Buffer.concat(parts)), sha(data));
     }
-    assert.ok(exits.get('bad')!.opens.length > 0, 'the failing exit was tried');
-    assert.equal(exits.get('good')!.opens.length, 10);
+    // Passive health: health.failureThreshold (5) failures in a row eject the exit for 10 s.
+    assert.equal(exits.get('bad')!.opens.length, 5);
+    assert.equal(exits.get('good')!.opens.length, 30);
+    assert.equal(handler.selector.snapshot().find((e) => e.id === 'bad')?.health.status, 'ejected');
+  });
+
+  it('opens no new streams on a link the exit sent GOAWAY on, and lets its open stream finish', async () => {
+    const { handler, exits } = await setup([
+      { id: 'a', region: 'us' },
+      { id: 'b', region: 'eu' },
+    ]);
+    const client = await connectClient(handler.port, user, { region: 'us' });
+    cleanup.push(() => client.close());
+    const old = client.session.open(tcpRequest());
+    await old.opened;
+    const a = exits.get('a')!;
+    a.refuseLinks = true;
+    a.goAway();
+    await within(handler.links.when(() => handler.links.links('a').every((l) => !l.alive)), 5000, 'GOAWAY seen');
+    assert.deepEqual(await openMany(client.session, 10), []);
+    assert.equal(a.opens.length, 1);
+    const data = pattern(100_000, 2);
+    const parts: Uint8Array[] = [];
+    const reading = (async () => {
+      for await (const c of old) parts.push(c.slice());
+    })();
+    await old.write(data);
+    old.end();
+    await within(reading, 10_000, 'old stream');
+    assert.equal(sha(Buffer.concat(parts)), sha(data));
   });
 
   it("passes a destination's verdict back without retrying", async () => {
