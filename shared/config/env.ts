@@ -3,7 +3,8 @@
  * <FIELD> the field name in SCREAMING_SNAKE_CASE (MAX_FRAME_SIZE = maxFrameSize) or an array
  * index; only variables of the role being loaded apply. The value is typed by the schema at
  * that path: numbers and booleans are parsed, lists split on commas (or JSON if it starts with
- * '['), objects take JSON, anything else stays the literal string. Shorthands:
+ * '['), objects and key/secret references take JSON ('{"file": "..."}'), anything else
+ * stays the literal string; NAME__FILE / NAME__ENV replace the whole reference. Shorthands:
  * APFSDS_LOG_LEVEL (log.level of any role) and APFSDS_EGRESS_ALLOW (comma-separated CIDRs:
  * exit egress.allow, up allowEgress); a nested variable for the same field wins over them.
  */
@@ -54,7 +55,8 @@ export function coerceEnvValue(raw: string, schemas: z.core.$ZodType[]): unknown
       .filter((s) => s !== '')
       .map((s) => coerceEnvValue(s, elements));
   }
-  if (kinds.has('object') && text.startsWith('{')) return parseJson(text) ?? raw;
+  // Key and secret fields (z.unknown() references) take { "file": ... } or { "env": ... } as JSON.
+  if ((kinds.has('object') || kinds.has('unknown')) && text.startsWith('{')) return parseJson(text) ?? raw;
   if (kinds.has('string') || kinds.has('unknown') || kinds.size === 0) return raw;
   if (kinds.has('number') && NUMBER.test(text)) return Number(text);
   if (kinds.has('boolean')) {
@@ -82,8 +84,15 @@ function setPath(root: Record<string, unknown>, path: (string | number)[], value
     if (typeof existing !== 'object' || existing === null) node[seg] = typeof next === 'number' ? [] : {};
     node = node[seg] as Record<string | number, unknown>;
   }
-  node[path[path.length - 1]!] = value;
+  const last = path[path.length - 1]!;
+  // A key or secret reference has exactly one source: APFSDS_..._TOKEN__FILE replaces an
+  // { env } given in the file (and __ENV a { file }) instead of leaving both.
+  const other = REFERENCE_SOURCES[last as string];
+  if (other !== undefined) delete node[other];
+  node[last] = value;
 }
+
+const REFERENCE_SOURCES: Record<string, string> = { file: 'env', env: 'file' };
 
 /**
  * Applies the environment to a parsed (not yet validated) config document. Returns the new

@@ -332,7 +332,9 @@ async function readSource(
   try {
     const text = await io.readText(file);
     const mode = io.fileMode === undefined ? undefined : await io.fileMode(file);
-    if (mode !== undefined && (mode & 0o077) !== 0 && io.warn !== undefined) {
+    // Public keys are not secret: only private keys and secrets must be owner-only.
+    const secret = !(ref instanceof Key) || ref.kind === 'private';
+    if (secret && mode !== undefined && (mode & 0o077) !== 0 && io.warn !== undefined) {
       const octal = (mode & 0o777).toString(8).padStart(4, '0');
       io.warn(`Secret file ${file} has mode ${octal}; expected 0600 (readable by its owner only)`);
     }

@@ -122,3 +122,19 @@ describe('environment overrides', () => {
     );
   });
 });
+
+describe('environment overrides of key and secret references', () => {
+  const withToken = HANDLER.replace('admin: { enabled: false }', 'admin: { token: { env: ADMIN_TOKEN } }');
+
+  it('a __FILE variable replaces an { env } reference instead of adding to it', () => {
+    const c = parseConfig('handler', withToken, { env: { APFSDS_HANDLER__ADMIN__TOKEN__FILE: '/run/secrets/token' } });
+    assert.equal(c.admin.token?.source, 'file');
+    assert.equal(c.admin.token?.location, '/run/secrets/token');
+  });
+
+  it('a JSON object value is read as a reference, not as a literal secret', () => {
+    const c = parseConfig('handler', withToken, { env: { APFSDS_HANDLER__ADMIN__TOKEN: '{"file":"/run/secrets/token"}' } });
+    assert.equal(c.admin.token?.source, 'file');
+    assert.equal(c.admin.token?.location, '/run/secrets/token');
+  });
+});

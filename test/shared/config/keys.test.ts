@@ -119,6 +119,21 @@ describe('keys', () => {
     assert.match(warnings[0] ?? '', /0644/);
   });
 
+  it('does not warn about a public key file readable by others', async () => {
+    const warnings: string[] = [];
+    const io = {
+      ...memoryIO({
+        '/k/c.yaml': 'handlers: [wss://h.example/t]\nclusterPublicKey: { file: cluster.pub }\nkey: { privateKey: { file: u.key } }\n',
+        '/k/cluster.pub': 'L-uJir09dPbb72urUGiGyMTdeRHdNB5_lwQCtM9hAgI\n',
+        '/k/u.key': 'EXAMPLE-user-alice-private-key-REPLACE-ME-A',
+      }),
+      fileMode: async (path: string) => (path.endsWith('.pub') ? 0o100644 : 0o100600),
+      warn: (m: string) => void warnings.push(m),
+    };
+    await loadConfig('client', '/k/c.yaml', io);
+    assert.deepEqual(warnings, []);
+  });
+
   it('joins relative paths to the config directory', () => {
     assert.equal(joinPath('/etc/apfsds', 'keys/a.key'), '/etc/apfsds/keys/a.key');
     assert.equal(joinPath('/etc/apfsds', '/abs/a.key'), '/abs/a.key');
