@@ -33,7 +33,7 @@ let result;
 if (runtime === 'node') {
   result = spawnSync(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...files],
+    ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', '--test-force-exit', ...files],
     { stdio: 'inherit', env },
   );
 } else if (runtime === 'deno') {
