@@ -44,6 +44,8 @@ export interface HandlerStartOptions extends RoleOptions {
   linkBackoff?: BackoffOptions;
   /** Grace for streams on close() (ms, default 2000). */
   closeGraceMs?: number;
+  /** GET /ready (default: ready once started; the Raft driver passes raftReadiness(...)). */
+  readiness?: ApiDeps['readiness'];
 }
 
 /** A running handler. */
@@ -145,8 +147,8 @@ export async function startHandler(config: HandlerConfig, options: HandlerStartO
   let admin: HttpServer | undefined;
   if (config.admin.enabled) {
     const deps: ApiDeps = {
-      // Until the Raft driver lands the local state is applied as soon as it is seeded.
-      readiness: () => ({ ready: true }),
+      // The local state is applied as soon as it is seeded; a Raft-backed store brings its own check.
+      readiness: options.readiness ?? (() => ({ ready: true })),
       logger,
       ...(config.metrics.enabled ? { metrics: { registry, path: config.metrics.path } } : {}),
       ...(config.admin.token === undefined ? {} : { admin: { token: config.admin.token.value, store, exitHealth: () => selector.snapshot() } }),
