@@ -230,7 +230,8 @@ export class Cluster {
           ...(e.spec.state ? { state: e.spec.state } : {}),
         })),
         links: { poolSize: 1 },
-        health: { heartbeatInterval: '500ms', heartbeatTimeout: '1s', maxMissedHeartbeats: 2 },
+        // Fast heartbeats so a dead exit is noticed quickly, but room for a busy CI box's event-loop stalls.
+        health: { heartbeatInterval: '500ms', heartbeatTimeout: '2s', maxMissedHeartbeats: 3 },
         admin: { enabled: true, host: '127.0.0.1', port: 0, token: this.token },
         raft: { dataDir: join(this.dir, 'raft'), listen: { host: '127.0.0.1', port: 0 } },
         log: { level: LOG_LEVEL, format: 'json' },
