@@ -54,6 +54,8 @@ export async function dialExitLink(exit: ExitRecord, o: DialLinkOptions): Promis
   const dial = o.dial ?? dialWebSocket;
   const ws = await dial(exit.url, {
     timeoutMs: o.timeoutMs,
+    // Noise KK authenticates both ends with keys known beforehand; TLS on a link only hides it
+    // from observers, so exits may use self-signed certificates (docs/security.md).
     tls: { insecure: true },
     ...(o.signal === undefined ? {} : { signal: o.signal }),
   });
