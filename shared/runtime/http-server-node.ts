@@ -51,6 +51,32 @@ function wantsKeepAlive(req: http.IncomingMessage): boolean {
   return tokens.includes('keep-alive');
 }
 
+const SPECIAL_HEADER_NAMES: Record<string, string> = { etag: 'ETag', 'www-authenticate': 'WWW-Authenticate', 'content-md5': 'Content-MD5' };
+
+/** "content-type" -> "Content-Type" (and the few names common servers spell otherwise). */
+export function canonicalHeaderName(name: string): string {
+  const lower = name.toLowerCase();
+  return SPECIAL_HEADER_NAMES[lower] ?? lower.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+}
+
+/**
+ * Fetch `Headers` are lower-case, and lower-case header names on the wire would tell a prober
+ * the decoy is a Node app; nginx, Apache and most origins send Title-Case. writeHead() is where
+ * @hono/node-server hands the header record over, so the names are rewritten there.
+ */
+function canonicalHeaderNames(res: http.ServerResponse): void {
+  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => http.ServerResponse;
+  res.writeHead = ((...args: unknown[]) => {
+    const last = args[args.length - 1];
+    if (args.length > 1 && typeof last === 'object' && last !== null && !Array.isArray(last)) {
+      const renamed: Record<string, unknown> = {};
+      for (const [name, value] of Object.entries(last)) renamed[canonicalHeaderName(name)] = value;
+      args[args.length - 1] = renamed;
+    }
+    return writeHead(...args);
+  }) as typeof res.writeHead;
+}
+
 /**
  * node:http (on Node and on Deno's node:http) + @hono/node-server + `ws` in noServer mode.
  *
@@ -63,10 +89,14 @@ function wantsKeepAlive(req: http.IncomingMessage): boolean {
 export async function serveNodeHttp(options: ResolvedServeOptions): Promise<HttpServer> {
   const secure = options.tls !== undefined;
   const route = options.websocket;
-  const listener = getRequestListener(
+  const fetchListener = getRequestListener(
     (req, env) => options.fetch(req, connInfo((env as HttpBindings).incoming.socket, secure)),
     { overrideGlobalObjects: false },
   );
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    canonicalHeaderNames(res);
+    return fetchListener(req, res);
+  };
   const server: http.Server = secure
     ? https.createServer({ ...options.tls, ALPNProtocols: ['http/1.1'] }, listener)
     : http.createServer(listener);
