@@ -42,10 +42,18 @@ function header(w: ByteWriter, kind: number, tag: Uint8Array, seq: number): void
 
 /** Entry data of an application command. */
 export function encodeCommandEntry(tag: Uint8Array, seq: number, command: Uint8Array): Uint8Array {
-  const w = new ByteWriter(1 + TAG_BYTES + 8 + command.length);
-  header(w, EntryKind.Command, tag, seq);
-  w.raw(command);
-  return w.finish();
+  // On the hot path of every write: one exact allocation, no intermediate writer.
+  let seqBytes = 1;
+  for (let v = seq; v >= 128; v = Math.floor(v / 128)) seqBytes++;
+  const out = new Uint8Array(1 + TAG_BYTES + seqBytes + command.length);
+  out[0] = EntryKind.Command;
+  out.set(tag, 1);
+  let o = 1 + TAG_BYTES;
+  let v = seq;
+  for (; v >= 128; v = Math.floor(v / 128)) out[o++] = (v % 128) | 0x80;
+  out[o++] = v;
+  out.set(command, o);
+  return out;
 }
 
 /** Entry data announcing a member's URL. */

@@ -20,7 +20,7 @@ import { RaftCore, type RaftStatus, type StoredState } from '../core/raft.ts';
 import { openRaftStorage, type RaftStorage, type RecoveredState } from '../storage/storage.ts';
 import { RaftTransport } from '../transport/transport.ts';
 import { errorFields, silentLogger, type RaftLogger } from '../transport/logger.ts';
-import type { ConfChange, Entry, Message, NodeId, Ready, Snapshot, SoftState } from '../types.ts';
+import type { ConfChange, Entry, HardState, Message, NodeId, Ready, Snapshot, SoftState } from '../types.ts';
 import { ConfChangeType, EntryType, Role } from '../types.ts';
 import { ClusterController, type ControlHost } from './control.ts';
 import { decodeEntry, decodeSnapshotData, encodeCommandEntry, encodeMemberEntry, encodeSnapshotData, sameTag, TAG_BYTES } from './envelope.ts';
@@ -101,6 +101,8 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
   #applied: number;
   #snapshotIndex: number;
   #snapshotting = false;
+  /** The latest commit-only hard state not written yet (see #handleReady). */
+  #unsavedHard: HardState | null = null;
   #ticks = 0;
   #soft: SoftState = { lead: '', role: Role.Follower };
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -327,6 +329,7 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
     this.#rejectEverything(codedError(Error, ErrorCode.CLOSED, `Raft node ${this.id} is closed`));
     await this.transport.close();
     await this.#idle;
+    if (this.#unsavedHard !== null && this.#failed === null) await this.#storage.saveHardState(this.#unsavedHard).catch(() => {});
     await this.#storage.close().catch(() => {});
     this.#log.info({}, 'Raft node closed');
   }
@@ -412,11 +415,16 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
     let durable: Promise<void> | null = null;
     if (rd.snapshot !== null) durable = this.#storage.saveSnapshot(rd.snapshot);
     if (rd.entries.length > 0) this.#proposals.onAppend(rd.entries);
-    if (rd.entries.length > 0 || rd.hardState !== null) {
-      durable = this.#storage.append(rd.entries, rd.hardState ?? undefined);
+    if (rd.hardState !== null && !rd.mustSync && rd.entries.length === 0 && rd.snapshot === null) {
+      // A commit-only change need not be durable (etcd MustSync): the commit index is learned
+      // again from the leader after a restart. Writing it alone would cost an fdatasync per
+      // heartbeat that moves the commit, so it rides along with the next write instead.
+      this.#unsavedHard = rd.hardState;
+    } else if (rd.entries.length > 0 || rd.hardState !== null || this.#unsavedHard !== null) {
+      durable = this.#storage.append(rd.entries, rd.hardState ?? this.#unsavedHard ?? undefined);
+      this.#unsavedHard = null;
     }
     if (durable !== null) {
-      // A commit-only change need not be durable first (etcd MustSync): it joins the next batch.
       if (rd.mustSync) await durable;
       else durable.catch((err: unknown) => this.#fail(err));
     }

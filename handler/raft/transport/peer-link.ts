@@ -46,6 +46,8 @@ export class PeerLink {
   readonly #ctx: PeerLinkContext;
   #state: PeerLinkState = 'idle';
   #queue: Message[] = [];
+  /** messageSizeBound of each queued message, computed once. */
+  #sizes: number[] = [];
   #queueBytes = 0;
   #payloads: Uint8Array[] = [];
   #channel: SecureChannel | null = null;
@@ -81,6 +83,7 @@ export class PeerLink {
       return;
     }
     this.#queue.push(m);
+    this.#sizes.push(size);
     this.#queueBytes += size;
     this.#kick();
   }
@@ -121,6 +124,7 @@ export class PeerLink {
   #drop(): void {
     const dropped = this.#queue;
     this.#queue = [];
+    this.#sizes = [];
     this.#queueBytes = 0;
     this.#payloads = [];
     if (dropped.length === 0) return;
@@ -141,12 +145,13 @@ export class PeerLink {
         let n = 0;
         let bytes = 0;
         while (n < this.#queue.length && n < 65_536) {
-          const size = messageSizeBound(this.#queue[n]!);
+          const size = this.#sizes[n]!;
           if (n > 0 && bytes + size > limits.maxBatchBytes) break;
           bytes += size;
           n++;
         }
         const batch = this.#queue.splice(0, n);
+        this.#sizes.splice(0, n);
         this.#queueBytes = Math.max(0, this.#queueBytes - bytes);
         try {
           payload = framePayload(PayloadKind.Batch, encodeBatch(batch));

@@ -161,14 +161,20 @@ export class ProcessCluster {
 
   /** Starts every node and waits for their ready lines. */
   static async start(o: ProcessClusterOptions): Promise<ProcessCluster> {
-    const c = new ProcessCluster(o, await freePorts(o.size));
-    try {
-      await Promise.all(c.ids.map((id) => c.startNode(id)));
-      return c;
-    } catch (err) {
-      const tails = [...c.procs.values()].map((p) => p.tail()).join('\n');
-      await c.stop();
-      throw new Error(`${(err as Error).message}\n${tails}`);
+    for (let attempt = 1; ; attempt++) {
+      const c = new ProcessCluster(o, await freePorts(o.size));
+      try {
+        await Promise.all(c.ids.map((id) => c.startNode(id)));
+        return c;
+      } catch (err) {
+        const procs = [...c.procs.values()];
+        const tails = procs.map((p) => p.tail()).join('\n');
+        // A port found free can be taken by another process before our node binds it: try new ones.
+        const collided = procs.some((p) => p.lines.some((l) => l.includes('EADDRINUSE')));
+        await c.stop();
+        if (collided && attempt < 3) continue;
+        throw new Error(`${(err as Error).message}\n${tails}`);
+      }
     }
   }
 
