@@ -101,6 +101,8 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
   #applied: number;
   #snapshotIndex: number;
   #snapshotting = false;
+  /** Index of the last entry known durable in our WAL. */
+  #persisted: number;
   /** The latest commit-only hard state not written yet (see #handleReady). */
   #unsavedHard: HardState | null = null;
   #ticks = 0;
@@ -154,6 +156,7 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
       this.#replicated = members;
     }
     this.#applied = rec.snapshot?.meta.index ?? 0;
+    this.#persisted = storage.lastIndex;
     this.#snapshotIndex = this.#applied;
     const prng = createPrng(options.seed ?? randomBytes(4).reduce((a, b) => a * 256 + b, 0));
     const initialVoters = options.join === true ? [] : peers.length > 0 ? peers.map((p) => p.id) : [options.id];
@@ -415,6 +418,20 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
     let durable: Promise<void> | null = null;
     if (rd.snapshot !== null) durable = this.#storage.saveSnapshot(rd.snapshot);
     if (rd.entries.length > 0) this.#proposals.onAppend(rd.entries);
+    // Committed entries already on our disk from earlier Readies are applied while this Ready's
+    // write is in flight (they are committed and durable; nothing they answer depends on this
+    // write), so on the leader a write's result does not wait for an unrelated later fsync.
+    let applyLater = rd.committedEntries;
+    if (rd.snapshot === null && applyLater.length > 0) {
+      const firstNew = rd.entries.length > 0 ? rd.entries[0]!.index : Infinity;
+      const safe = Math.min(this.#persisted, firstNew - 1);
+      let k = 0;
+      while (k < applyLater.length && applyLater[k]!.index <= safe) k++;
+      if (k > 0) {
+        this.#apply(k === applyLater.length ? applyLater : applyLater.slice(0, k));
+        applyLater = k === applyLater.length ? [] : applyLater.slice(k);
+      }
+    }
     if (rd.hardState !== null && !rd.mustSync && rd.entries.length === 0 && rd.snapshot === null) {
       // A commit-only change need not be durable (etcd MustSync): the commit index is learned
       // again from the leader after a restart. Writing it alone would cost an fdatasync per
@@ -429,9 +446,11 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
       else durable.catch((err: unknown) => this.#fail(err));
     }
     if (this.#closed) return;
+    if (rd.snapshot !== null) this.#persisted = rd.snapshot.meta.index;
+    if (rd.entries.length > 0) this.#persisted = rd.entries[rd.entries.length - 1]!.index;
     if (rd.messagesAfterPersist.length > 0) this.transport.send(rd.messagesAfterPersist);
     if (rd.snapshot !== null) this.#installSnapshot(rd.snapshot);
-    if (rd.committedEntries.length > 0) this.#apply(rd.committedEntries);
+    if (applyLater.length > 0) this.#apply(applyLater);
     for (const rs of rd.readStates) this.#reads.onReadState(rs, this.#applied);
     this.#core.advance();
     this.#observe(rd);
