@@ -437,7 +437,7 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
       // again from the leader after a restart. Writing it alone would cost an fdatasync per
       // heartbeat that moves the commit, so it rides along with the next write instead.
       this.#unsavedHard = rd.hardState;
-    } else if (rd.entries.length > 0 || rd.hardState !== null || this.#unsavedHard !== null) {
+    } else if (rd.entries.length > 0 || rd.hardState !== null) {
       durable = this.#storage.append(rd.entries, rd.hardState ?? this.#unsavedHard ?? undefined);
       this.#unsavedHard = null;
     }
