@@ -159,7 +159,9 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
     this.#persisted = storage.lastIndex;
     this.#snapshotIndex = this.#applied;
     const prng = createPrng(options.seed ?? randomBytes(4).reduce((a, b) => a * 256 + b, 0));
-    const initialVoters = options.join === true ? [] : peers.length > 0 ? peers.map((p) => p.id) : [options.id];
+    // Founding members write identical bootstrap entries at term 1 (etcd does the same), so the
+    // order must not depend on how each node's config happens to list its peers.
+    const initialVoters = options.join === true ? [] : peers.length > 0 ? peers.map((p) => p.id).sort() : [options.id];
     this.#core = new RaftCore(
       {
         ...options.raft,
