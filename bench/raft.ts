@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- raft [--json] [--seconds N] [--kills N]`: the raft control plane on real
+ * `npm run bench -- raft [--json] [--seconds N] [--kills N] [--snapshot-threshold N]`: the raft control plane on real
  * processes (scripts/raft-node.ts, KV demo) on 127.0.0.1, 256-byte values, fsync on, 1,000
  * proposals in flight (10 HTTP batches of 100 puts each, sent to the leader):
  *
@@ -153,7 +153,9 @@ export async function run(reporter: Reporter, argv: string[]): Promise<void> {
   const seconds = arg(argv, '--seconds', 5);
   const kills = arg(argv, '--kills', 3);
   const scenario = 'raft';
-  const common = { tickMs: TICK_MS, electionTicks: ELECTION_TICKS, timeoutMs: 10_000, logLevel: 'warn' };
+  // The config default; a large value measures the write path without snapshot stalls.
+  const snapshotThreshold = arg(argv, '--snapshot-threshold', 10_000);
+  const common = { tickMs: TICK_MS, electionTicks: ELECTION_TICKS, timeoutMs: 10_000, logLevel: 'warn', snapshotThreshold };
 
   const wal = await storageBaseline(Math.min(seconds, 3));
   reporter.report({ scenario, metric: 'wal appends/s', value: wal, unit: 'entries/s' });
