@@ -134,6 +134,12 @@ export function bridge(conn: TcpConnection, stream: MuxStream, o: BridgeOptions 
     resolveConnClosed();
   });
 
+  // A stream that ends abnormally (RESET, session lost) must release the socket even when
+  // neither loop is looking: the download may be parked waiting for a drain that never comes.
+  void stream.closed.then(() => {
+    if (stream.error !== null) abort();
+  });
+
   const initial = (o.initial ?? []).filter((b) => b.byteLength > 0);
   // The callers pause the app socket while the tunnel opens; forward() resumes it after the
   // initial bytes are queued, otherwise reading starts now.

@@ -29,6 +29,11 @@ async function settle(read: () => number): Promise<number> {
   return last;
 }
 
+/** Resolves when the server's first accepted connection closes. */
+function firstClose(server: net.Server): Promise<void> {
+  return new Promise((resolve) => server.once('connection', (c) => c.once('close', () => resolve())));
+}
+
 describe('backpressure: a stalled reader at either end stops the other end', () => {
   const user = makeUser();
   let handler: FakeHandler;
@@ -45,8 +50,8 @@ describe('backpressure: a stalled reader at either end stops the other end', () 
     await handler.close();
   });
 
-  async function socksTo(port: number): Promise<RawSocket> {
-    const s = await RawSocket.connect(client.port);
+  async function socksTo(port: number, proxyPort = client.port): Promise<RawSocket> {
+    const s = await RawSocket.connect(proxyPort);
     s.write(Buffer.from([5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, port >> 8, port & 0xff]));
     const r = await s.read(12);
     assert.equal(r[3], 0);
@@ -69,12 +74,16 @@ describe('backpressure: a stalled reader at either end stops the other end', () 
       };
       pump();
     });
+    const originClosed = firstClose(origin);
     await new Promise<void>((r) => origin.listen(0, '127.0.0.1', () => r()));
     const s = await socksTo((origin.address() as net.AddressInfo).port);
     s.socket.pause();
     try {
       const total = await settle(() => written);
       assert.ok(total < LIMIT, `the destination wrote ${total} bytes into a stalled path`);
+      // The app leaving resets the stream, which releases the far socket though it is stalled.
+      s.destroy();
+      await within(originClosed, 10_000, 'the destination connection to close');
     } finally {
       s.destroy();
       origin.close();
@@ -87,7 +96,9 @@ describe('backpressure: a stalled reader at either end stops the other end', () 
       c.on('error', () => {});
     });
     await new Promise<void>((r) => origin.listen(0, '127.0.0.1', () => r()));
-    const s = await socksTo((origin.address() as net.AddressInfo).port);
+    // A client of its own, so that closing it below leaves the shared one alone.
+    const own = await startClient(clientConfig([handler.url], handler.clusterPublicKey, user), { logger: captureLog().logger });
+    const s = await socksTo((origin.address() as net.AddressInfo).port, own.port);
     let written = 0;
     const chunk = Buffer.alloc(64 * 1024, 2);
     const pump = (): void => {
@@ -103,8 +114,20 @@ describe('backpressure: a stalled reader at either end stops the other end', () 
     try {
       const total = await settle(() => written);
       assert.ok(total < LIMIT, `the app wrote ${total} bytes into a stalled path`);
+      assert.equal(handler.egressOpen, 1);
+      // Losing the session resets the stream; the relay towards the destination, parked on a
+      // drain that never comes, must still give up its socket.
+      await own.close();
+      await within(
+        (async () => {
+          while (handler.egressOpen > 0) await new Promise((r) => setTimeout(r, 20));
+        })(),
+        10_000,
+        'the relay to the stalled destination to end',
+      );
     } finally {
       s.destroy();
+      await own.close();
       origin.close();
     }
   });

@@ -50,6 +50,8 @@ export interface FakeHandler {
   readonly opens: number;
   /** Sessions open now. */
   readonly sessionsOpen: number;
+  /** TCP connections to destinations whose relay has not finished. */
+  readonly egressOpen: number;
   /** Stops reading from and writing to every open session, as a dead peer would. */
   freeze(): void;
   /** Resolves once `n` sessions were accepted in total (bounded by the caller). */
@@ -87,7 +89,7 @@ async function resolveFirst(host: string, type: number): Promise<string> {
   return ips[0] as string;
 }
 
-async function answerTcp(stream: MuxStream, request: OpenRequest): Promise<void> {
+async function answerTcp(stream: MuxStream, request: OpenRequest, counter: { n: number }): Promise<void> {
   let conn;
   try {
     const ip = await resolveFirst(request.address.host, request.address.addressType);
@@ -98,7 +100,12 @@ async function answerTcp(stream: MuxStream, request: OpenRequest): Promise<void>
   }
   stream.accept();
   conn.pause();
-  await bridge(conn, stream);
+  counter.n++;
+  try {
+    await bridge(conn, stream);
+  } finally {
+    counter.n--;
+  }
 }
 
 async function answerUdp(stream: MuxStream): Promise<void> {
@@ -123,6 +130,7 @@ export async function startFakeHandler(o: FakeHandlerOptions): Promise<FakeHandl
   let accepted = 0;
   let opens = 0;
   let frozen = false;
+  const egress = { n: 0 };
   const sessionWaiters: Array<{ n: number; resolve: () => void }> = [];
   const allowed = (pk: Uint8Array): boolean => o.users.some((u) => u.length === pk.length && u.every((b, i) => b === pk[i]));
 
@@ -133,7 +141,7 @@ export async function startFakeHandler(o: FakeHandlerOptions): Promise<FakeHandl
       stream.reject(verdict);
       return;
     }
-    const work = request.network === Network.UDP ? answerUdp(stream) : answerTcp(stream, request);
+    const work = request.network === Network.UDP ? answerUdp(stream) : answerTcp(stream, request, egress);
     work.catch(() => stream.reset());
   };
 
@@ -193,6 +201,9 @@ export async function startFakeHandler(o: FakeHandlerOptions): Promise<FakeHandl
     },
     get sessionsOpen() {
       return live.size;
+    },
+    get egressOpen() {
+      return egress.n;
     },
     freeze() {
       frozen = true;
