@@ -13,7 +13,7 @@
  */
 import type { ClusterControl, NewMember } from '../../api/types.ts';
 import { codedError, ErrorCode, type ErrorCodeValue } from '../../../shared/errors.ts';
-import type { RaftStatus } from '../core/raft.ts';
+import type { RaftStatus } from '../core/index.ts';
 import {
   ControlOp,
   decodeControlRequest,

@@ -14,10 +14,8 @@
  */
 import type { ClusterControl, ClusterStatus, ClusterStatusProvider, NewMember } from '../../api/types.ts';
 import { codedError, ErrorCode } from '../../../shared/errors.ts';
-import { createPrng } from '../core/prng.ts';
-import { decodeConfChange, encodeConfChange } from '../core/conf.ts';
-import { RaftCore, type RaftStatus, type StoredState } from '../core/raft.ts';
-import { openRaftStorage, type RaftStorage, type RecoveredState } from '../storage/storage.ts';
+import { createPrng, decodeConfChange, encodeConfChange, RaftCore, type RaftStatus, type StoredState } from '../core/index.ts';
+import { openRaftStorage, type RaftStorage, type RecoveredState } from '../storage/index.ts';
 import { RaftTransport } from '../transport/transport.ts';
 import { errorFields, silentLogger, type RaftLogger } from '../transport/logger.ts';
 import type { ConfChange, Entry, HardState, Message, NodeId, Ready, Snapshot, SoftState } from '../types.ts';

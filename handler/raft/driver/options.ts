@@ -2,7 +2,7 @@
 import type { StaticKey } from '../../../shared/crypto/static-key.ts';
 import { codedError, ErrorCode } from '../../../shared/errors.ts';
 import type { RaftMetrics } from '../../../shared/metrics/catalog.ts';
-import type { RaftConfig } from '../core/config.ts';
+import type { RaftConfig } from '../core/index.ts';
 import type { RaftListenOptions } from '../transport/transport.ts';
 import type { TransportLimits } from '../transport/limits.ts';
 import type { RaftLogger } from '../transport/logger.ts';

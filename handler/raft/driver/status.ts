@@ -1,7 +1,7 @@
 /** What a raft node reports: the admin API's ClusterStatus and the operator-facing stats. */
 import type { ClusterMember, ClusterStatus } from '../../api/types.ts';
-import type { RaftStatus } from '../core/raft.ts';
-import type { StorageStats } from '../storage/storage.ts';
+import type { RaftStatus } from '../core/index.ts';
+import type { StorageStats } from '../storage/index.ts';
 import type { TransportStats } from '../transport/limits.ts';
 import type { NodeId, Role } from '../types.ts';
 
