@@ -14,60 +14,28 @@
  */
 import type { ClusterControl, ClusterStatus, ClusterStatusProvider, NewMember } from '../../api/types.ts';
 import { codedError, ErrorCode } from '../../../shared/errors.ts';
-import { createPrng, decodeConfChange, encodeConfChange, RaftCore, type RaftStatus, type StoredState } from '../core/index.ts';
+import { createPrng, encodeConfChange, RaftCore, type RaftStatus, type StoredState } from '../core/index.ts';
 import { openRaftStorage, type RaftStorage, type RecoveredState } from '../storage/index.ts';
 import { RaftTransport } from '../transport/transport.ts';
 import { errorFields, silentLogger, type RaftLogger } from '../transport/logger.ts';
-import type { ConfChange, Entry, HardState, Message, NodeId, Ready, Snapshot, SoftState } from '../types.ts';
-import { ConfChangeType, EntryType, Role } from '../types.ts';
+import type { ConfChange, HardState, Message, NodeId, Ready, SoftState } from '../types.ts';
+import { Role } from '../types.ts';
+import { Applier } from './applier.ts';
+import { ChangeWaiters } from './change-waiters.ts';
 import { ClusterController, type ControlHost } from './control.ts';
-import { decodeEntry, decodeSnapshotData, encodeCommandEntry, encodeMemberEntry, encodeSnapshotData, sameTag, TAG_BYTES } from './envelope.ts';
+import { encodeCommandEntry, encodeMemberEntry, TAG_BYTES } from './envelope.ts';
 import { resolveNodeOptions, type RaftNodeOptions, type RaftStateMachine, type ResolvedNodeTimings } from './options.ts';
 import { ReadTracker } from './read-tracker.ts';
-import { clusterStatus, type RaftNodeStats } from './status.ts';
+import { clusterStatus, updateRaftMetrics, type RaftNodeStats } from './status.ts';
 import { abortedError } from './wait-list.ts';
+import { notLeaderError } from './not-leader.ts';
 import { Proposals } from './proposals.ts';
 
 /** Listener of leadership changes: our role and the known leader ('' for none). */
 export type LeadershipListener = (role: Role, leader: NodeId) => void;
 
-interface IndexWaiter {
-  data: Uint8Array;
-  resolve(): void;
-  reject(err: Error): void;
-}
-
-interface LeaderWaiter {
-  to: NodeId;
-  deadline: number;
-  resolve(): void;
-  reject(err: Error): void;
-}
-
 function randomBytes(n: number): Uint8Array {
   return globalThis.crypto.getRandomValues(new Uint8Array(n));
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** NOT_LEADER naming the leader we know of (id and URL), so a caller can go there. */
-export function notLeaderError(
-  self: NodeId,
-  leader: NodeId,
-  url: string | undefined,
-): Error & { code: string; leaderId: string | null; leaderUrl: string | null } {
-  const err = codedError(
-    Error,
-    ErrorCode.NOT_LEADER,
-    leader === '' ? `Node ${self} is not the leader and knows none yet` : `Node ${self} is not the leader; the leader is ${leader}`,
-  ) as Error & { code: string; leaderId: string | null; leaderUrl: string | null };
-  err.leaderId = leader === '' ? null : leader;
-  err.leaderUrl = url ?? null;
-  return err;
 }
 
 /** Opens the storage, recovers, and starts a node (and its listener when `listen` is set). */
@@ -90,13 +58,10 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
   #seq = 0;
   readonly #proposals: Proposals;
   readonly #reads: ReadTracker;
-  readonly #indexWaiters = new Map<number, IndexWaiter>();
-  readonly #leaderWaiters = new Set<LeaderWaiter>();
+  readonly #changes = new ChangeWaiters();
+  readonly #applier: Applier<R>;
   readonly #control: ClusterController;
   readonly #configPeers: Map<NodeId, string>;
-  /** Member URLs replicated through the log (members added at runtime); go into snapshots. */
-  #replicated: Map<NodeId, string>;
-  #applied: number;
   #snapshotIndex: number;
   #snapshotting = false;
   /** Index of the last entry known durable in our WAL. */
@@ -112,7 +77,7 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
   #closed = false;
   #failed: Error | null = null;
   readonly #listeners = new Set<LeadershipListener>();
-  readonly #counters = { snapshotsTaken: 0, snapshotsInstalled: 0, leaderChanges: 0, readies: 0, entriesApplied: 0 };
+  readonly #counters = { snapshotsTaken: 0, leaderChanges: 0, readies: 0 };
 
   /** @internal Use startRaftNode(). */
   static async open<R>(options: RaftNodeOptions<R>): Promise<RaftNode<R>> {
@@ -145,17 +110,10 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
     this.#sm = options.stateMachine;
     const peers = options.peers ?? [];
     this.#configPeers = new Map(peers.map((p) => [p.id, p.url]));
-    this.#replicated = new Map();
     const empty = rec.hardState.term === 0 && rec.snapshot === null && rec.entries.length === 0;
     const stored: StoredState | undefined = empty ? undefined : { hardState: rec.hardState, snapshot: rec.snapshot, entries: rec.entries };
-    if (rec.snapshot !== null) {
-      const { members, machine } = decodeSnapshotData(rec.snapshot.data);
-      this.#sm.restore(machine);
-      this.#replicated = members;
-    }
-    this.#applied = rec.snapshot?.meta.index ?? 0;
     this.#persisted = storage.lastIndex;
-    this.#snapshotIndex = this.#applied;
+    this.#snapshotIndex = rec.snapshot?.meta.index ?? 0;
     const prng = createPrng(options.seed ?? randomBytes(4).reduce((a, b) => a * 256 + b, 0));
     // Founding members write identical bootstrap entries at term 1 (etcd does the same), so the
     // order must not depend on how each node's config happens to list its peers.
@@ -207,6 +165,20 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
       ...(options.dial === undefined ? {} : { dial: options.dial }),
     });
     this.#control = new ClusterController(this.#controlHost());
+    this.#applier = new Applier<R>(
+      {
+        id: options.id,
+        tag: this.#tag,
+        machine: this.#sm,
+        proposals: this.#proposals,
+        reads: this.#reads,
+        changes: this.#changes,
+        logger: this.#log,
+        peerChanged: (id) => this.transport.peerChanged(id),
+        peerRemoved: (id) => this.transport.removePeer(id),
+      },
+      rec.snapshot,
+    );
     this.#log.info(
       { term: rec.hardState.term, commit: rec.hardState.commit, snapshot: this.#snapshotIndex, entries: rec.entries.length, bootstrap: empty && initialVoters.length > 0 },
       'Raft node recovered',
@@ -247,7 +219,7 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
 
   /** The admin API's view of the cluster. */
   status(): ClusterStatus {
-    return clusterStatus(this.#core.status(), this.#applied, (id) => this.memberUrl(id));
+    return clusterStatus(this.#core.status(), this.#applier.applied, (id) => this.memberUrl(id));
   }
 
   /** The core's own status (term, vote, indexes, membership, per-follower progress on the leader). */
@@ -264,11 +236,13 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
       term: st.term,
       leader: st.lead === '' ? null : st.lead,
       commitIndex: st.commit,
-      appliedIndex: this.#applied,
+      appliedIndex: this.#applier.applied,
       firstIndex: st.firstIndex,
       lastIndex: st.lastIndex,
       snapshotIndex: this.#snapshotIndex,
       ...this.#counters,
+      snapshotsInstalled: this.#applier.snapshotsInstalled,
+      entriesApplied: this.#applier.entriesApplied,
       proposalsPending: this.#proposals.size,
       proposalsParked: this.#proposals.parked,
       proposalsResubmitted: this.#proposals.resubmitted,
@@ -281,7 +255,7 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
 
   /** The URL of a member's raft listener, if known (replicated entries win over the config). */
   memberUrl(id: NodeId): string | undefined {
-    return this.#replicated.get(id) ?? this.#configPeers.get(id);
+    return this.#applier.members.get(id) ?? this.#configPeers.get(id);
   }
 
   /** The known leader ('' for none) and whether it is us. */
@@ -377,11 +351,7 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
     this.#proposals.onTick(now);
     this.#reads.onTick(this.#ticks, now);
     this.#control.onTick(now);
-    for (const w of this.#leaderWaiters) {
-      if (w.deadline > now) continue;
-      this.#leaderWaiters.delete(w);
-      w.reject(codedError(Error, ErrorCode.TIMEOUT, `Leadership did not move to ${w.to} in time`));
-    }
+    this.#changes.expire(now);
     this.#schedule();
   }
 
@@ -428,7 +398,7 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
       let k = 0;
       while (k < applyLater.length && applyLater[k]!.index <= safe) k++;
       if (k > 0) {
-        this.#apply(k === applyLater.length ? applyLater : applyLater.slice(0, k));
+        this.#applier.apply(k === applyLater.length ? applyLater : applyLater.slice(0, k));
         applyLater = k === applyLater.length ? [] : applyLater.slice(k);
       }
     }
@@ -449,11 +419,14 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
     if (rd.snapshot !== null) this.#persisted = rd.snapshot.meta.index;
     if (rd.entries.length > 0) this.#persisted = rd.entries[rd.entries.length - 1]!.index;
     if (rd.messagesAfterPersist.length > 0) this.transport.send(rd.messagesAfterPersist);
-    if (rd.snapshot !== null) this.#installSnapshot(rd.snapshot);
-    if (applyLater.length > 0) this.#apply(applyLater);
-    for (const rs of rd.readStates) this.#reads.onReadState(rs, this.#applied);
+    if (rd.snapshot !== null) {
+      this.#applier.install(rd.snapshot);
+      this.#snapshotIndex = rd.snapshot.meta.index;
+    }
+    if (applyLater.length > 0) this.#applier.apply(applyLater);
+    for (const rs of rd.readStates) this.#reads.onReadState(rs, this.#applier.applied);
     this.#core.advance();
-    this.#observe(rd);
+    if (this.#opts.metrics !== undefined) updateRaftMetrics(this.#opts.metrics, rd.hardState, this.#applier.applied, this.#soft);
     this.#maybeSnapshot();
   }
 
@@ -466,11 +439,7 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
       this.#log.info({ leader: ss.lead === '' ? null : ss.lead, raftRole: ss.role, term: this.#core.status().term }, 'Raft leader changed');
     }
     if (ss.lead !== '') this.#proposals.unpark();
-    for (const w of this.#leaderWaiters) {
-      if (w.to !== ss.lead) continue;
-      this.#leaderWaiters.delete(w);
-      w.resolve();
-    }
+    this.#changes.onLeader(ss.lead);
     for (const l of this.#listeners) {
       try {
         l(ss.role, ss.lead);
@@ -480,107 +449,9 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
     }
   }
 
-  #observe(rd: Ready): void {
-    const m = this.#opts.metrics;
-    if (m === undefined) return;
-    if (rd.hardState !== null) {
-      m.term.set(rd.hardState.term);
-      m.commitIndex.set(rd.hardState.commit);
-    }
-    m.appliedIndex.set(this.#applied);
-    m.isLeader.set(this.#soft.role === Role.Leader ? 1 : 0);
-    m.hasLeader.set(this.#soft.lead === '' ? 0 : 1);
-  }
-
-  #apply(entries: Entry[]): void {
-    for (const e of entries) {
-      if (e.index <= this.#applied) continue;
-      if (e.type === EntryType.ConfChange) this.#applyConf(e);
-      else this.#applyNormal(e);
-      this.#applied = e.index;
-      this.#counters.entriesApplied++;
-      if (this.#indexWaiters.size > 0) this.#settleIndex(e);
-    }
-    this.#reads.onApplied(this.#applied);
-  }
-
-  #applyNormal(e: Entry): void {
-    const d = decodeEntry(e.data);
-    const mine = (d.kind === 'command' || d.kind === 'member') && sameTag(d.tag, this.#tag);
-    this.#proposals.onApply(e.index, mine ? d.seq : undefined);
-    switch (d.kind) {
-      case 'noop':
-        return;
-      case 'command': {
-        let result: R;
-        try {
-          result = this.#sm.apply(e.index, d.command);
-        } catch (err) {
-          // apply() must not throw; if it does, every replica threw the same way on this entry.
-          this.#log.error({ index: e.index, ...errorFields(err) }, 'State machine apply threw');
-          if (mine) this.#proposals.reject(d.seq, err instanceof Error ? err : new Error(String(err)));
-          return;
-        }
-        if (mine) this.#proposals.resolve(d.seq, result);
-        return;
-      }
-      case 'member':
-        this.#replicated.set(d.id, d.url);
-        this.transport.peerChanged(d.id);
-        if (mine) this.#proposals.resolve(d.seq, undefined);
-        return;
-      case 'invalid':
-        this.#log.warn({ index: e.index, ...errorFields(d.error) }, 'Raft entry skipped: not a driver entry');
-        return;
-    }
-  }
-
-  #applyConf(e: Entry): void {
-    this.#proposals.onApply(e.index, undefined);
-    let cc: ConfChange;
-    try {
-      cc = decodeConfChange(e.data);
-    } catch (err) {
-      this.#log.warn({ index: e.index, ...errorFields(err) }, 'Raft conf change entry is malformed');
-      return;
-    }
-    const change = cc.type === ConfChangeType.AddNode ? 'add-voter' : cc.type === ConfChangeType.AddLearner ? 'add-learner' : 'remove';
-    this.#log.info({ index: e.index, change, member: cc.node }, 'Raft membership changed');
-    if (cc.type !== ConfChangeType.RemoveNode) return;
-    this.#replicated.delete(cc.node);
-    if (cc.node === this.id) this.#log.warn({}, 'This node was removed from the raft cluster');
-    else this.transport.removePeer(cc.node);
-  }
-
-  #settleIndex(e: Entry): void {
-    const w = this.#indexWaiters.get(e.index);
-    if (w === undefined) return;
-    this.#indexWaiters.delete(e.index);
-    if (e.type === EntryType.ConfChange && sameBytes(e.data, w.data)) w.resolve();
-    else w.reject(codedError(Error, ErrorCode.PROPOSAL_DROPPED, `The change at index ${e.index} was replaced after a leader change`));
-  }
-
-  #installSnapshot(s: Snapshot): void {
-    const { members, machine } = decodeSnapshotData(s.data);
-    this.#sm.restore(machine);
-    this.#replicated = members;
-    for (const id of members.keys()) this.transport.peerChanged(id);
-    this.#applied = s.meta.index;
-    this.#snapshotIndex = s.meta.index;
-    this.#counters.snapshotsInstalled++;
-    this.#proposals.onSnapshot(s.meta.index);
-    for (const [index, w] of this.#indexWaiters) {
-      if (index > s.meta.index) continue;
-      this.#indexWaiters.delete(index);
-      w.reject(codedError(Error, ErrorCode.TIMEOUT, `A snapshot covered index ${index}; the change's outcome is unknown`));
-    }
-    this.#reads.onApplied(this.#applied);
-    this.#log.info({ index: s.meta.index, term: s.meta.term, bytes: s.data.length }, 'Raft snapshot installed from the leader');
-  }
-
   #maybeSnapshot(): void {
-    if (this.#snapshotting || this.#applied - this.#snapshotIndex < this.#t.snapshotThreshold) return;
-    const data = encodeSnapshotData(this.#replicated, this.#sm.snapshot());
+    if (this.#snapshotting || this.#applier.applied - this.#snapshotIndex < this.#t.snapshotThreshold) return;
+    const data = this.#applier.snapshotData();
     const snap = this.#core.takeSnapshot(data);
     if (snap === null) return;
     this.#snapshotIndex = snap.meta.index;
@@ -633,28 +504,8 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
       return Promise.reject(err);
     }
     const index = this.#core.status().lastIndex;
-    const data = encodeConfChange(cc);
     this.#schedule();
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        if (this.#indexWaiters.get(index) !== w) return;
-        this.#indexWaiters.delete(index);
-        reject(abortedError(signal!, 'Raft membership change'));
-      };
-      const w: IndexWaiter = {
-        data,
-        resolve: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        reject: (err) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(err);
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#indexWaiters.set(index, w);
-    });
+    return this.#changes.change(index, encodeConfChange(cc), signal);
   }
 
   #transfer(to: NodeId, signal: AbortSignal | undefined): Promise<void> {
@@ -668,27 +519,7 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
     if (to === this.id) return Promise.resolve();
     this.#schedule();
     // The core abandons a transfer after an election timeout; wait a little longer than that.
-    const deadline = Date.now() + this.#t.tickIntervalMs * this.#t.electionTicks * 3;
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        this.#leaderWaiters.delete(w);
-        reject(abortedError(signal!, 'Leadership transfer'));
-      };
-      const w: LeaderWaiter = {
-        to,
-        deadline,
-        resolve: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        reject: (err) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(err);
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#leaderWaiters.add(w);
-    });
+    return this.#changes.transfer(to, Date.now() + this.#t.tickIntervalMs * this.#t.electionTicks * 3, signal);
   }
 
   // ---- failure -------------------------------------------------------------------------
@@ -697,10 +528,7 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
     this.#proposals.rejectAll(err);
     this.#reads.rejectAll(err);
     this.#control.rejectAll(err);
-    for (const w of this.#indexWaiters.values()) w.reject(err);
-    this.#indexWaiters.clear();
-    for (const w of this.#leaderWaiters) w.reject(err);
-    this.#leaderWaiters.clear();
+    this.#changes.rejectAll(err);
   }
 
   #fail(cause: unknown): void {

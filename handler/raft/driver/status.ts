@@ -3,7 +3,9 @@ import type { ClusterMember, ClusterStatus } from '../../api/types.ts';
 import type { RaftStatus } from '../core/index.ts';
 import type { StorageStats } from '../storage/index.ts';
 import type { TransportStats } from '../transport/limits.ts';
-import type { NodeId, Role } from '../types.ts';
+import type { RaftMetrics } from '../../../shared/metrics/catalog.ts';
+import type { HardState, NodeId, SoftState } from '../types.ts';
+import { Role } from '../types.ts';
 
 /** Counters and positions of one node (docs/raft-operations.md explains each). */
 export interface RaftNodeStats {
@@ -60,4 +62,15 @@ export function clusterStatus(st: RaftStatus, applied: number, urlOf: (id: NodeI
     appliedIndex: applied,
     members: [...st.conf.voters.map((v) => member(v, 'voter')), ...st.conf.learners.map((l) => member(l, 'learner'))],
   };
+}
+
+/** Sets the raft gauges after a Ready (the leader-changes counter is counted where changes are seen). */
+export function updateRaftMetrics(m: RaftMetrics, hs: HardState | null, applied: number, soft: SoftState): void {
+  if (hs !== null) {
+    m.term.set(hs.term);
+    m.commitIndex.set(hs.commit);
+  }
+  m.appliedIndex.set(applied);
+  m.isLeader.set(soft.role === Role.Leader ? 1 : 0);
+  m.hasLeader.set(soft.lead === '' ? 0 : 1);
 }
