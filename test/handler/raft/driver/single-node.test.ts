@@ -5,6 +5,8 @@ import { KvOp, encodeKvCommand } from '../../../../handler/raft/kv-demo/index.ts
 import { ErrorCode } from '../../../../shared/errors.ts';
 import { b, startNode, tempDir, valueOf, waitFor, type TestNode } from './helpers.ts';
 import { freePorts } from '../../../support/e2e/ports.ts';
+import { raftMetrics } from '../../../../shared/metrics/catalog.ts';
+import { Registry } from '../../../../shared/metrics/registry.ts';
 
 const put = (k: string, v: string): Uint8Array => encodeKvCommand(KvOp.Put, k, b(v));
 
@@ -90,6 +92,18 @@ describe('raft node on real storage', () => {
     const ac = new AbortController();
     ac.abort();
     await assert.rejects(n.node.propose(put('a', 'b'), ac.signal), { code: ErrorCode.ABORTED });
+  });
+
+  it('keeps the raft gauges and the leader-change counter current', async () => {
+    const metrics = raftMetrics(new Registry());
+    const n = await start('metrics', { metrics });
+    const r = await n.node.propose(put('a', 'b'));
+    await waitFor('the gauges to catch up', () => metrics.appliedIndex.get() >= r.index);
+    assert.equal(metrics.isLeader.get(), 1);
+    assert.equal(metrics.hasLeader.get(), 1);
+    assert.ok(metrics.term.get() >= 1);
+    assert.ok(metrics.commitIndex.get() >= r.index);
+    assert.equal(metrics.leaderChanges.get(), 1);
   });
 
   it('reports its status in the admin API shape', async () => {
