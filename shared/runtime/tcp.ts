@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { setImmediate as afterIo } from 'node:timers';
 import { codedError, ErrorCode } from '../errors.ts';
 import { armDeadline, type DeadlineOptions } from './deadline.ts';
 
@@ -62,6 +63,13 @@ export interface ListenTcpOptions {
   port: number;
 }
 
+/**
+ * Bytes a connection holds (corked or not yet taken by the kernel) before write() returns
+ * false. Above the socket's own 16 KiB mark so that the chunks written during one loop turn
+ * leave in one writev (see NodeTcpConnection.write); still one socket read's worth at most.
+ */
+export const TCP_WRITE_HIGH_WATER = 64 * 1024;
+
 /** A plain Uint8Array view over a Node Buffer: same memory, standard slice() semantics. */
 function view(chunk: Buffer): Uint8Array {
   return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -80,6 +88,12 @@ class NodeTcpConnection implements TcpConnection {
   #onData: (chunk: Uint8Array) => void = () => {};
   #onEnd: () => void = () => {};
   #onDrain: () => void = () => {};
+  #corked = false;
+  #needDrain = false;
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    if (!this.#socket.destroyed) this.#socket.uncork();
+  };
 
   constructor(socket: net.Socket) {
     this.#socket = socket;
@@ -91,7 +105,12 @@ class NodeTcpConnection implements TcpConnection {
       this.#error ??= codedError(Error, ErrorCode.CLOSED, `TCP connection to ${this.remoteAddress}:${this.remotePort} failed: ${err.message}`, err);
     });
     socket.on('end', () => this.#onEnd());
-    socket.on('drain', () => this.#onDrain());
+    socket.on('drain', () => {
+      // Only the drains write() promised: the socket's own mark is lower than ours.
+      if (!this.#needDrain) return;
+      this.#needDrain = false;
+      this.#onDrain();
+    });
     socket.on('close', () => {
       this.#closed = true;
       const handler = this.#onClose;
@@ -106,8 +125,20 @@ class NodeTcpConnection implements TcpConnection {
   }
 
   write(data: Uint8Array): boolean {
-    if (this.#socket.destroyed || this.#socket.writableEnded) return false;
-    return this.#socket.write(data);
+    const socket = this.#socket;
+    if (socket.destroyed || socket.writableEnded) return false;
+    if (!this.#corked) {
+      // A relay writes one chunk per DATA frame; corked until this loop turn's I/O callbacks
+      // are done, they leave in one writev instead of a syscall (and a peer wakeup) each.
+      this.#corked = true;
+      socket.cork();
+      afterIo(this.#uncork);
+    }
+    socket.write(data);
+    // The socket said false at its own 16 KiB mark, so it emits 'drain' once it empties.
+    if (socket.writableLength < TCP_WRITE_HIGH_WATER) return true;
+    this.#needDrain = true;
+    return false;
   }
 
   onDrain(handler: () => void): void {

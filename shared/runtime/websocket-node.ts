@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { setTimeout as startTimer, clearTimeout as stopTimer } from 'node:timers';
+import { setImmediate as afterIo, setTimeout as startTimer, clearTimeout as stopTimer } from 'node:timers';
 import type { WebSocket as WsLibSocket, RawData } from 'ws';
 import { codedError, ErrorCode } from '../errors.ts';
 import {
@@ -56,6 +56,8 @@ export class NodeWsConnection implements WsConnection {
   readonly #socket: Socket;
   readonly #limits: WsLimits;
   readonly #afterWrite: (err?: Error) => void;
+  readonly #uncork: () => void;
+  #corked = false;
   #state: WsReadyState = 'open';
   #onMessage: WsMessageHandler | null = null;
   #onDrain: (() => void) | null = null;
@@ -85,6 +87,10 @@ export class NodeWsConnection implements WsConnection {
         if (handler !== null) this.#guard(handler);
       }
     };
+    this.#uncork = () => {
+      this.#corked = false;
+      if (!socket.destroyed) socket.uncork();
+    };
     raw.on('message', (data, isBinary) => this.#receive(data, isBinary));
     raw.on('error', (err) => this.#fail(err));
     raw.on('close', (code, reason) => this.#finish(code, reason));
@@ -101,6 +107,15 @@ export class NodeWsConnection implements WsConnection {
 
   send(data: Uint8Array): boolean {
     if (this.#state !== 'open') return false;
+    if (!this.#corked) {
+      // Everything sent until the I/O callbacks of this loop turn are done leaves in one
+      // writev: a syscall per message (and a wakeup of the peer per syscall on loopback)
+      // was the largest cost of a bulk transfer. The queued bytes still count in
+      // bufferedAmount, so the watermarks below hold as before.
+      this.#corked = true;
+      this.#socket.cork();
+      afterIo(this.#uncork);
+    }
     this.#raw.send(data, this.#afterWrite);
     if (this.#raw.bufferedAmount >= this.#limits.highWaterMark) {
       this.#needDrain = true;
