@@ -5,9 +5,9 @@
  * the same way as `Secret`. Both serialise as "[redacted]" (private keys, secrets), so a
  * config object that reaches a log line or JSON.stringify never carries them (ARCHITECTURE 7).
  */
-import { x25519 } from '@noble/curves/ed25519.js';
 import { z } from 'zod';
 import { decodeBase64Url, encodeBase64Url } from './base64url.ts';
+import { derivePublicKey } from '../crypto/keys.ts';
 import { ErrorCode, codedError } from '../errors.ts';
 
 /** Whether a key is a static private key or a public key. */
@@ -156,10 +156,8 @@ export function decodeKeyText(text: string): Uint8Array | string {
   return bytes;
 }
 
-/** X25519 public key of a private key (RFC 7748 section 6.1). */
-export function derivePublicKey(privateKey: Uint8Array): Uint8Array {
-  return x25519.getPublicKey(privateKey);
-}
+/** X25519 public key of a private key (RFC 7748 section 6.1), on the preferred crypto backend. */
+export { derivePublicKey };
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const REF_HINT = 'a literal value, { file: path } or { env: NAME }';
