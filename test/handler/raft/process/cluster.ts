@@ -193,7 +193,8 @@ export class ProcessCluster {
     const args = [
       '--id', id,
       '--data', join(this.dir, id),
-      '--cluster-key', this.key,
+      // "=" form: a base64url key may start with "-", which parseArgs would take for an option.
+      `--cluster-key=${this.key}`,
       '--raft', `127.0.0.1:${this.raftPorts[i]}`,
       '--http', '127.0.0.1:0',
       '--peers', this.peers,
