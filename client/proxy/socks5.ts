@@ -9,19 +9,11 @@ import { ErrorCode, type ErrorCodeValue } from '../../shared/errors.ts';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../../shared/net/ip.ts';
 import { matchCredentials, type ProxyCredentials } from './auth.ts';
 import { TargetType, targetFromHost, type ProxyTarget } from './target.ts';
+import { Socks5Reply } from '../../shared/protocol/codes.ts';
 
-/** SOCKS5 reply codes (RFC 1928 section 6). */
-export const Socks5Reply = {
-  SUCCEEDED: 0x00,
-  GENERAL_FAILURE: 0x01,
-  NOT_ALLOWED: 0x02,
-  NETWORK_UNREACHABLE: 0x03,
-  HOST_UNREACHABLE: 0x04,
-  CONNECTION_REFUSED: 0x05,
-  TTL_EXPIRED: 0x06,
-  COMMAND_NOT_SUPPORTED: 0x07,
-  ADDRESS_TYPE_NOT_SUPPORTED: 0x08,
-} as const;
+// The reply codes are the wire's: OPEN_FAIL reasons 0x01-0x08 are these very values
+// (docs/protocol.md), so one table serves the tunnel and the local proxy.
+export { Socks5Reply };
 
 /** SOCKS5 request commands (RFC 1928 section 4). */
 export const Socks5Command = { CONNECT: 0x01, BIND: 0x02, UDP_ASSOCIATE: 0x03 } as const;
