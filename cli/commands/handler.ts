@@ -1,6 +1,7 @@
 /**
- * `apfsds handler --config FILE`: runs the handler role (also APFSDS_CONFIG). Logs a JSON
- * "ready" line with the bound ports once listening, and stops cleanly on SIGINT/SIGTERM.
+ * `apfsds handler --config FILE`: runs the handler role (also APFSDS_CONFIG) and its Raft member
+ * (config raft.*). Logs a JSON "ready" line with the bound ports once listening, and stops
+ * cleanly on SIGINT/SIGTERM; exits 1 when a fatal Raft failure stopped it.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { loadConfig, type ConfigIO } from '../../shared/config/index.ts';
@@ -62,18 +63,19 @@ export async function run(argv: string[]): Promise<number> {
   const config = await loadConfig('handler', args.config, io());
   const logger = createLogger({ role: 'handler', node: config.nodeId, level: config.log.level, format: config.log.format, env: process.env });
   const handler = await startHandler(config, { logger });
-  await new Promise<void>((resolve) => {
+  let stopSignals: () => void = () => {};
+  const signalled = new Promise<void>((resolve) => {
     // Kept subscribed while closing, so a second signal exits at once.
-    const stop = onShutdownSignal((signal) => {
+    stopSignals = onShutdownSignal((signal) => {
       logger.info({ signal }, 'shutting down');
       void handler
         .close()
         .catch((err: unknown) => logger.error({ err }, 'shutdown failed'))
-        .finally(() => {
-          stop();
-          resolve();
-        });
+        .finally(resolve);
     });
   });
-  return 0;
+  // A fatal Raft failure (storage) closes the handler on its own: exit non-zero so a supervisor restarts it.
+  const fatal = await Promise.race([signalled.then(() => null), handler.done]);
+  stopSignals();
+  return fatal === null ? 0 : 1;
 }

@@ -131,7 +131,10 @@ export const AdminSchema = z
 /** A Raft peer (including this node). */
 export const PeerSchema = z.strictObject({ id: id('a node id'), url: wsUrlAnyPath('a raft peer') });
 
-/** Raft settings (ARCHITECTURE 4). No peers = a single-node cluster of this handler. */
+/**
+ * Raft settings (ARCHITECTURE 4). No peers = a single-node cluster of this handler, which then
+ * opens no raft listener (nobody could reach it: its own URL is listed nowhere).
+ */
 export const RaftSchema = z
   .strictObject({
     dataDir: filePath('a data directory').default('./data/raft'),
@@ -141,8 +144,16 @@ export const RaftSchema = z
     electionTicks: count(2, 1000).default(10),
     heartbeatTicks: count(1, 1000).default(1),
     snapshotThreshold: count(1, 100_000_000).default(10_000),
+    /**
+     * Join a running cluster: start empty and wait to be added by the leader (a learner, then
+     * promoted) instead of bootstrapping the founding membership from peers.
+     */
+    join: z.boolean({ error: 'expected true or false' }).default(false),
   })
   .superRefine((r, ctx) => {
+    if (r.join && r.peers.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['join'], message: 'expected raft.peers (the running members and this node) when raft.join is true' });
+    }
     if (r.electionTicks <= r.heartbeatTicks) {
       ctx.addIssue({ code: 'custom', path: ['electionTicks'], message: 'expected electionTicks > heartbeatTicks' });
     }

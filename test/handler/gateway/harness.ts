@@ -5,7 +5,10 @@
  * MuxSession opener), raw TCP helpers for byte-exact probes, and bounded waits.
  */
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { acceptLink, connectSession, type HelloTemplate } from '../../../shared/channel/index.ts';
 import { initiate } from '../../../shared/channel/handshake.ts';
 import type { HandlerConfig } from '../../../shared/config/handler.ts';
@@ -55,10 +58,17 @@ export const quietLogger: Logger = createLogger({
   format: 'json',
 });
 
-/** A validated handler config for tests: loopback, port 0, admin off, fast heartbeats. */
+/** Raft data dirs of test handlers (a cluster of one each), removed when the process exits. */
+const RAFT_ROOT = mkdtempSync(join(tmpdir(), 'apfsds-handler-raft-'));
+process.once('exit', () => rmSync(RAFT_ROOT, { recursive: true, force: true }));
+let raftDirs = 0;
+
+/** A validated handler config for tests: loopback, port 0, admin off, fast heartbeats, its own raft dir. */
 export function handlerConfig(doc: Record<string, unknown> = {}): HandlerConfig {
   const base: Record<string, unknown> = {
     nodeId: 'h1',
+    // 10 ms ticks: a fresh single node elects itself after one election timeout (100-200 ms).
+    raft: { dataDir: join(RAFT_ROOT, String(++raftDirs)), tickInterval: 10 },
     listen: { host: '127.0.0.1', port: 0 },
     path: SECRET_PATH,
     clusterKey: { privateKey: CLUSTER.privateText },

@@ -24,7 +24,7 @@ describe('apfsds handler (command line)', { skip: process.platform === 'win32' ?
     assert.ok(parseHandlerArgs(['--config']) instanceof Error);
   });
 
-  it('starts from a config file, logs ready with its ports, serves a session and stops on SIGTERM', async () => {
+  it('starts from a config file as a Raft cluster of one, logs ready with its ports, serves a session and stops on SIGTERM', async () => {
     const user = testKey();
     writeFileSync(join(dir, 'cluster.key'), `${CLUSTER.privateText}\n`, { mode: 0o600 });
     writeFileSync(
@@ -36,6 +36,7 @@ describe('apfsds handler (command line)', { skip: process.platform === 'win32' ?
         'clusterKey:',
         '  privateKey: { file: cluster.key }',
         'admin: { host: 127.0.0.1, port: 0, token: cli-test-admin-token-0001 }',
+        `raft: { dataDir: ${JSON.stringify(join(dir, 'raft'))}, tickInterval: 10 }`,
         'log: { format: json }',
         'users:',
         `  - { id: alice, publicKey: ${user.publicText} }`,
@@ -82,7 +83,15 @@ describe('apfsds handler (command line)', { skip: process.platform === 'win32' ?
       const client = await connectClient(line['port'] as number, user);
       assert.equal(client.session.isClosed, false);
       client.close();
-      assert.equal((await fetch(`http://127.0.0.1:${line['adminPort'] as number}/health`)).status, 200);
+      const admin = `http://127.0.0.1:${line['adminPort'] as number}`;
+      assert.equal((await fetch(`${admin}/health`)).status, 200);
+      // A handler without raft.peers is a Raft cluster of one that led and seeded before "ready".
+      assert.equal((await fetch(`${admin}/ready`)).status, 200);
+      const cluster = (await (await fetch(`${admin}/admin/v1/cluster`, { headers: { authorization: 'Bearer cli-test-admin-token-0001' } })).json()) as {
+        cluster: { leader: string; members: Array<{ id: string }> };
+      };
+      assert.equal(cluster.cluster.leader, 'h-cli');
+      assert.deepEqual(cluster.cluster.members.map((m) => m.id), ['h-cli']);
       assert.ok(!JSON.stringify(lines).includes(CLUSTER.privateText), 'the key never reaches the log');
       proc.kill('SIGTERM');
       const code = await within(exited, 20_000, 'exit after SIGTERM');
