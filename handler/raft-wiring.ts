@@ -5,7 +5,8 @@
  *
  * A cluster of one (no raft.peers, or only this node) is settled before the handler serves:
  * it elects itself at once, so startup waits for the leader and seeds the configured users and
- * exits itself, refusing the config as LocalStateStore does when a seed is refused. A real
+ * exits itself. A seed the state would refuse is a config error found by a dry run on a
+ * LocalStateStore before the node starts. A real
  * cluster is not waited for (its members start one by one); a leader seeds it when it finds
  * the state empty, and /ready says 503 until a leader is known.
  */
@@ -19,6 +20,7 @@ import { raftReadiness } from './api/readiness.ts';
 import type { Readiness } from './api/types.ts';
 import { startRaftStateStore, type RaftNode, type RaftPeer, type RaftStateStore, type RaftStateStoreOptions } from './raft/index.ts';
 import { seedCommandsFromConfig, type SeedCommand } from './state/seed.ts';
+import { LocalStateStore } from './state/store.ts';
 import type { ApplyResult } from './state/types.ts';
 
 /** Options of startReplicatedState(). */
@@ -58,6 +60,9 @@ export async function startReplicatedState(config: HandlerConfig, options: Repli
   const logger = options.logger.child({ component: 'raft' });
   const alone = isClusterOfOne(raft, config.nodeId);
   const seed = seedCommandsFromConfig(config);
+  // Dry run first: a seed the state machine refuses (two users with one key) is a config error,
+  // found before anything reaches the log, so a half-applied seed is never persisted.
+  LocalStateStore.fromConfig(config);
   const key = StaticKey.fromPrivate(config.clusterKey.privateKey.bytes);
   const peers: RaftPeer[] = raft.peers.map((p) => ({ id: p.id, url: p.url }));
   const listen = raft.peers.length > 0 || raft.join;

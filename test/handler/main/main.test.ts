@@ -3,9 +3,12 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { createLogger } from '../../../shared/log.ts';
 import { startHandler } from '../../../handler/main.ts';
-import { connectClient, exitEntry, handlerConfig, pattern, roundTrip, sha, startFakeExit, testKey, userEntry, within } from '../gateway/harness.ts';
+import { LocalStateStore } from '../../../handler/state/store.ts';
+import { connectClient, exitEntry, handlerConfig, pattern, quietLogger, roundTrip, sha, startFakeExit, testKey, userEntry, within } from '../gateway/harness.ts';
 
 const TOKEN = 'handler-admin-token-for-tests';
+const auth = { authorization: `Bearer ${TOKEN}` };
+const adminOn = { enabled: true, host: '127.0.0.1', port: 0, token: TOKEN };
 
 function refused(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -74,6 +77,57 @@ describe('startHandler', () => {
       );
     } finally {
       blocker.close();
+    }
+  });
+
+  it('keeps its replicated state in raft.dataDir: a restart neither re-seeds nor loses admin changes', async () => {
+    const alice = testKey();
+    const config = handlerConfig({ users: [userEntry('alice', alice)], admin: adminOn });
+    const first = await startHandler(config, { logger: quietLogger });
+    try {
+      assert.equal(first.node?.status().leader, 'h1');
+      const res = await fetch(`http://127.0.0.1:${first.adminPort!}/admin/v1/users/alice/disable`, { method: 'POST', headers: auth });
+      assert.equal(res.status, 200);
+      const made = await fetch(`http://127.0.0.1:${first.adminPort!}/admin/v1/users`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ id: 'carol', publicKey: testKey().publicText }),
+      });
+      assert.equal(made.status, 201);
+    } finally {
+      await first.close();
+    }
+    const again = await startHandler(config, { logger: quietLogger });
+    try {
+      assert.deepEqual(again.store.view.users.list().map((u) => [u.id, u.status]), [['alice', 'disabled'], ['carol', 'active']]);
+      assert.deepEqual(await (await fetch(`http://127.0.0.1:${again.adminPort!}/ready`)).json(), { ready: true });
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('rejects with BAD_CONFIG when the replicated state refuses a seed (one key, two users), leaving nothing running', async () => {
+    const key = testKey();
+    const config = handlerConfig({ users: [userEntry('a', key), userEntry('b', key)] });
+    await assert.rejects(startHandler(config, { logger: quietLogger }), (err: { code?: string }) => err.code === 'APFSDS_ERR_BAD_CONFIG');
+    // Nothing reached the log: the fixed config seeds a fresh state on the same raft dir.
+    const fixed = await startHandler({ ...config, users: [config.users[1]!] }, { logger: quietLogger });
+    try {
+      assert.deepEqual(fixed.store.view.users.list().map((u) => u.id), ['b']);
+    } finally {
+      await fixed.close();
+    }
+  });
+
+  it('runs on an injected store without Raft: no node, /admin/v1/cluster answers 501', async () => {
+    const config = handlerConfig({ admin: adminOn });
+    const handler = await startHandler(config, { logger: quietLogger, store: LocalStateStore.fromConfig(config) });
+    try {
+      assert.equal(handler.node, undefined);
+      assert.equal((await fetch(`http://127.0.0.1:${handler.adminPort!}/ready`)).status, 200);
+      assert.equal((await fetch(`http://127.0.0.1:${handler.adminPort!}/admin/v1/cluster`, { headers: auth })).status, 501);
+    } finally {
+      await handler.close();
     }
   });
 });
