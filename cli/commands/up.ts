@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { startClient, type RunningClient } from '../../client/main.ts';
 import { startExit, type RunningExit } from '../../exit/main.ts';
 import { startHandler, type RunningHandler } from '../../handler/main.ts';
+import { COMMAND_VERSION } from '../../handler/state/commands.ts';
 import {
   expandUpConfig,
   parseConfigText,
@@ -60,6 +61,9 @@ export const MATERIAL_FILES = {
   sessionPath: 'session.path',
   linkPath: 'link.path',
 } as const;
+
+/** The id expandUpConfig gives the all-in-one exit (and node, user). */
+const LOCAL_EXIT_ID = 'local';
 
 /** How long `up` waits for the exit link and the first session before saying it is ready. */
 const READY_WAIT_MS = 15_000;
@@ -216,6 +220,19 @@ async function stopAll(r: Running, logger: Logger): Promise<void> {
   }
 }
 
+/**
+ * The handler seeds its replicated state from config only on the first start; later starts
+ * restore it from the data dir. The exit's link port may differ between runs (another
+ * `--exit-port`, or port 0), so the all-in-one run points the exit record at this run's URL.
+ */
+async function reconcileExitUrl(handler: RunningHandler, url: string | undefined, logger: Logger): Promise<void> {
+  const current = handler.store.view.exits.get(LOCAL_EXIT_ID);
+  if (url === undefined || current === undefined || current.url === url) return;
+  const result = await handler.store.propose({ v: COMMAND_VERSION, op: 'exit.update', id: LOCAL_EXIT_ID, url });
+  if (result.ok) logger.info({ exit: LOCAL_EXIT_ID }, 'pointed the replicated exit record at this run\'s exit port');
+  else logger.warn({ exit: LOCAL_EXIT_ID, err: result.error }, 'could not update the exit record; the handler may dial a stale port');
+}
+
 /** Starts exit, handler and client in that order; on failure stops what started. */
 async function startAll(up: UpConfig, material: UpMaterial, logger: Logger, r: Running): Promise<void> {
   const registry = new Registry();
@@ -228,6 +245,7 @@ async function startAll(up: UpConfig, material: UpMaterial, logger: Logger, r: R
   m = { ...m, boundPorts: { ...(exit.linkPort === undefined ? {} : { exit: exit.linkPort }) } };
   const handler = await startHandler(expandUpConfig(up, m).handler, { logger: log('handler'), registry });
   r.handler = handler;
+  await reconcileExitUrl(handler, expandUpConfig(up, m).handler.exits[0]?.url, logger);
   m = { ...m, boundPorts: { ...m.boundPorts, handler: handler.port } };
   // Apps that arrive before the handler's link to the exit is up would be refused with
   // NO_EXIT, so the proxy opens only once it is (bounded: a broken link is logged, not awaited).

@@ -50,6 +50,10 @@ test('apfsds up generates its keys once, proxies curl to a local page, stops on 
     const again = await upReady(child);
     assert.ok(child.lines.some((l) => l['msg'] === 'reusing keys, token and paths'));
     assert.deepEqual(material(dataDir), first);
+    // The replicated state remembers the first run's exit URL; a new exit port must replace it.
+    if (again['exitPort'] !== ready['exitPort']) {
+      assert.ok(child.lines.some((l) => typeof l['msg'] === 'string' && l['msg'].startsWith('pointed the replicated exit record')));
+    }
     const r = await curl(['-x', `socks5h://127.0.0.1:${again['port'] as number}`, `http://127.0.0.1:${origin.port}/second-run`]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /second-run/);
