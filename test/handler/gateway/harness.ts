@@ -60,7 +60,10 @@ export const quietLogger: Logger = createLogger({
 
 /** Raft data dirs of test handlers (a cluster of one each), removed when the process exits. */
 const RAFT_ROOT = mkdtempSync(join(tmpdir(), 'apfsds-handler-raft-'));
-process.once('exit', () => rmSync(RAFT_ROOT, { recursive: true, force: true }));
+const removeRaftRoot = (): void => rmSync(RAFT_ROOT, { recursive: true, force: true });
+process.once('exit', removeRaftRoot);
+// Deno's test runner ends without process 'exit'; it dispatches the web 'unload' event.
+(globalThis as { addEventListener?: (type: string, fn: () => void) => void }).addEventListener?.('unload', removeRaftRoot);
 let raftDirs = 0;
 
 /** A validated handler config for tests: loopback, port 0, admin off, fast heartbeats, its own raft dir. */
