@@ -65,6 +65,12 @@ export const LIMIT_DEFAULTS = {
  */
 export const MAX_FRAME_SIZE_CEILING = 65_535 - 16;
 
+/**
+ * `apfsds up` serves one user on one machine, so its bucket only guards against a runaway app:
+ * 10 GB/s is far above what the tunnel moves on loopback.
+ */
+export const UP_USER_BANDWIDTH = { rate: 10_000_000_000, burst: 64 * 1024 * 1024 } as const;
+
 /** Session limits enforced by the handler (and by `up`). */
 export const LimitsSchema = z.strictObject({
   handshakeTimeout: duration(100, 120_000).default(LIMIT_DEFAULTS.handshakeTimeout),
@@ -76,6 +82,11 @@ export const LimitsSchema = z.strictObject({
   sessionWindow: size(1024, 1 << 30).default(LIMIT_DEFAULTS.sessionWindow),
   userBandwidth: bucket(LIMIT_DEFAULTS.userBandwidth.rate, LIMIT_DEFAULTS.userBandwidth.burst, 'bytes').prefault({}),
   connectionRate: bucket(LIMIT_DEFAULTS.connectionRate.rate, LIMIT_DEFAULTS.connectionRate.burst, 'count').prefault({}),
+});
+
+/** The same limits with the all-in-one run's bandwidth default (UP_USER_BANDWIDTH). */
+export const UpLimitsSchema = LimitsSchema.extend({
+  userBandwidth: bucket(UP_USER_BANDWIDTH.rate, UP_USER_BANDWIDTH.burst, 'bytes').prefault({}),
 });
 
 /** Parsed session limits. */

@@ -5,7 +5,7 @@
  * configs so the roles run with exactly the settings they would have when split.
  */
 import { z } from 'zod';
-import { LimitsSchema, LogSchema, MetricsSchema } from './common.ts';
+import { LogSchema, MetricsSchema, UpLimitsSchema } from './common.ts';
 import { ProxyAuthSchema, type ClientConfig, ClientConfigSchema } from './client.ts';
 import { type ExitConfig, ExitConfigSchema } from './exit.ts';
 import { type HandlerConfig, HandlerConfigSchema } from './handler.ts';
@@ -32,7 +32,8 @@ export const UpConfigSchema = z.strictObject({
   /** Secret session path; generated into dataDir when absent. */
   path: secretPath().optional(),
   auth: ProxyAuthSchema.optional(),
-  limits: LimitsSchema.prefault({}),
+  /** As a handler's limits, but userBandwidth defaults to UP_USER_BANDWIDTH (one local user). */
+  limits: UpLimitsSchema.prefault({}),
   metrics: MetricsSchema.prefault({}),
   log: LogSchema.prefault({}),
 });
