@@ -3,13 +3,11 @@
  * The config file may also come from APFSDS_CONFIG (or the role may be configured from
  * APFSDS_CLIENT__* variables alone).
  */
-import { readFile, stat } from 'node:fs/promises';
 import process from 'node:process';
-import { parseArgs } from 'node:util';
 import { startClient } from '../../client/main.ts';
-import { loadConfig, type ConfigIO } from '../../shared/config/index.ts';
+import { loadConfig } from '../../shared/config/index.ts';
 import { initLogger } from '../../shared/log.ts';
-import { onShutdownSignal } from '../../shared/runtime/index.ts';
+import { fileConfigIO, parseCommandArgs, runUntilSignal } from '../role-command.ts';
 
 /** One-line description for `apfsds --help`. */
 export const summary = 'Run the local SOCKS5/HTTP proxy that tunnels app connections to the handlers';
@@ -26,32 +24,13 @@ proxy http://HOST:PORT (CONNECT and plain http:// requests), on config listen (d
 
 /** Runs the client; resolves with the process exit code once it has stopped. */
 export async function run(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (args.values.help === true) {
-    console.log(USAGE);
-    return 0;
-  }
+  const args = parseCommandArgs(argv, { config: { type: 'string', short: 'c' } }, USAGE);
+  if (typeof args === 'number') return args;
   const warnings: string[] = [];
-  const io: ConfigIO = {
-    readText: (path) => readFile(path, 'utf8'),
-    env: process.env,
-    fileMode: async (path) => (await stat(path)).mode & 0o777,
-    warn: (message) => warnings.push(message),
-  };
+  const io = fileConfigIO(warnings);
   let config;
   try {
-    config = await loadConfig('client', args.values.config, io);
+    config = await loadConfig('client', args.config, io);
   } catch (err) {
     console.error((err as Error).message);
     return 1;
@@ -67,14 +46,6 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   const running = client;
-  await new Promise<void>((resolve) => {
-    const unsubscribe = onShutdownSignal((signal) => {
-      logger.info({ signal }, 'stopping');
-      void running.close().finally(() => {
-        unsubscribe();
-        resolve();
-      });
-    });
-  });
+  await runUntilSignal(running, logger);
   return 0;
 }

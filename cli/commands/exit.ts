@@ -3,12 +3,10 @@
  * SIGTERM. The config file may also come from APFSDS_CONFIG; --allow-egress adds to
  * egress.allow (as APFSDS_EGRESS_ALLOW does), e.g. `--allow-egress 127.0.0.1/32` for local tests.
  */
-import { readFile, stat } from 'node:fs/promises';
 import process from 'node:process';
-import { parseArgs } from 'node:util';
-import { loadConfig, type ConfigIO } from '../../shared/config/index.ts';
+import { loadConfig } from '../../shared/config/index.ts';
 import { initLogger } from '../../shared/log.ts';
-import { onShutdownSignal } from '../../shared/runtime/index.ts';
+import { fileConfigIO, parseCommandArgs, runUntilSignal } from '../role-command.ts';
 import { parseCidr } from '../../exit/egress/cidr.ts';
 import { startExit } from '../../exit/main.ts';
 
@@ -27,37 +25,14 @@ Stops cleanly on SIGINT or SIGTERM (links get GOAWAY and may finish their stream
 
 /** Runs the exit; resolves with the process exit code once it has stopped. */
 export async function run(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string', short: 'c' },
-        'allow-egress': { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (args.values.help === true) {
-    console.log(USAGE);
-    return 0;
-  }
+  const args = parseCommandArgs(argv, { config: { type: 'string', short: 'c' }, 'allow-egress': { type: 'string', multiple: true } }, USAGE);
+  if (typeof args === 'number') return args;
   const warnings: string[] = [];
-  const io: ConfigIO = {
-    readText: (path) => readFile(path, 'utf8'),
-    env: process.env,
-    fileMode: async (path) => (await stat(path)).mode & 0o777,
-    warn: (message) => warnings.push(message),
-  };
+  const io = fileConfigIO(warnings);
   let config;
   try {
-    config = await loadConfig('exit', args.values.config, io);
-    const extra = (args.values['allow-egress'] ?? []).map((text, i) => parseCidr(text, `--allow-egress[${i}]`).text);
+    config = await loadConfig('exit', args.config, io);
+    const extra = (args['allow-egress'] ?? []).map((text, i) => parseCidr(text, `--allow-egress[${i}]`).text);
     config.egress.allow = [...config.egress.allow, ...extra];
   } catch (err) {
     console.error((err as Error).message);
@@ -74,14 +49,6 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   const running = exit;
-  await new Promise<void>((resolve) => {
-    const unsubscribe = onShutdownSignal((signal) => {
-      logger.info({ signal }, 'stopping');
-      void running.close().finally(() => {
-        unsubscribe();
-        resolve();
-      });
-    });
-  });
+  await runUntilSignal(running, logger);
   return 0;
 }
