@@ -9,7 +9,6 @@
 import { chmod, mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import process from 'node:process';
-import { parseArgs } from 'node:util';
 import { startClient, type RunningClient } from '../../client/main.ts';
 import { startExit, type RunningExit } from '../../exit/main.ts';
 import { startHandler, type RunningHandler } from '../../handler/main.ts';
@@ -28,7 +27,7 @@ import { encodeBase64Url } from '../../shared/config/base64url.ts';
 import { decodeKey, encodeKey, generatePrivateKey } from '../../shared/crypto/keys.ts';
 import { childLogger, initLogger, type Logger } from '../../shared/log.ts';
 import { Registry } from '../../shared/metrics/registry.ts';
-import { onShutdownSignal } from '../../shared/runtime/index.ts';
+import { fileConfigIO, parseCommandArgs, runUntilSignal } from '../role-command.ts';
 
 /** One-line description for `apfsds --help`. */
 export const summary = 'Run handler, exit and local SOCKS5/HTTP proxy together on this machine';
@@ -267,40 +266,24 @@ async function startAll(up: UpConfig, material: UpMaterial, logger: Logger, r: R
 
 /** Runs `apfsds up`; resolves with the exit code once stopped. */
 export async function run(argv: string[]): Promise<number> {
-  let flags: Flags;
-  try {
-    const parsed = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string', short: 'c' },
-        'allow-egress': { type: 'string', multiple: true },
-        'data-dir': { type: 'string' },
-        host: { type: 'string' },
-        'proxy-port': { type: 'string' },
-        'handler-port': { type: 'string' },
-        'exit-port': { type: 'string' },
-        'admin-port': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-    if (parsed.values.help === true) {
-      console.log(USAGE);
-      return 0;
-    }
-    flags = parsed.values;
-  } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs(
+    argv,
+    {
+      config: { type: 'string', short: 'c' },
+      'allow-egress': { type: 'string', multiple: true },
+      'data-dir': { type: 'string' },
+      host: { type: 'string' },
+      'proxy-port': { type: 'string' },
+      'handler-port': { type: 'string' },
+      'exit-port': { type: 'string' },
+      'admin-port': { type: 'string' },
+    },
+    USAGE,
+  );
+  if (typeof parsed === 'number') return parsed;
+  const flags: Flags = parsed;
   const warnings: string[] = [];
-  const io: ConfigIO = {
-    readText: (path) => readFile(path, 'utf8'),
-    env: process.env,
-    fileMode: async (path) => (await stat(path)).mode & 0o777,
-    warn: (message) => warnings.push(message),
-  };
+  const io = fileConfigIO(warnings);
   let up: UpConfig;
   try {
     up = await loadUpConfig(flags, io);
@@ -356,15 +339,7 @@ export async function run(argv: string[]): Promise<number> {
     ].join('\n'),
   );
 
-  await new Promise<void>((resolve) => {
-    const unsubscribe = onShutdownSignal((signal) => {
-      logger.info({ signal }, 'stopping');
-      void stopAll(running, logger).finally(() => {
-        unsubscribe();
-        resolve();
-      });
-    });
-  });
+  await runUntilSignal({ close: () => stopAll(running, logger) }, logger);
   logger.info('stopped');
   return 0;
 }
