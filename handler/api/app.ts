@@ -4,7 +4,6 @@
  * caller serves it (shared/runtime) on the admin listener, localhost by default.
  */
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { ErrorCode } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/log.ts';
 import { DEFAULT_BODY_LIMIT, resolveAdmin } from './admin-context.ts';
@@ -38,16 +37,32 @@ export function createAdminApp(deps: AdminDeps, logger?: Logger): Hono {
   return adminRoutes(app, deps, logger);
 }
 
+/**
+ * Bounds request bodies by their Content-Length before anything reads them. Admin clients send
+ * JSON with a length, so a chunked body is refused (411) rather than read to find its size.
+ * (hono's bodyLimit re-wraps the request, which fails under @hono/node-server without global
+ * overrides, and it would answer a bodiless DELETE with 500.)
+ */
+function limitBody(maxSize: number) {
+  return async (c: Context, next: () => Promise<void>): Promise<Response | void> => {
+    if (c.req.header('transfer-encoding') !== undefined) {
+      return sendError(c, new ApiError(411, ErrorCode.BAD_REQUEST, 'Request body must have a Content-Length, not chunked transfer encoding'));
+    }
+    const length = c.req.header('content-length');
+    // Without Content-Length or chunking an HTTP/1.1 request has no body on the wire (RFC 9112
+    // section 6.3), so reading it is bounded; in-process requests (app.request) land here too.
+    const size = length !== undefined ? Number(length) : c.req.raw.body === null ? 0 : (await c.req.arrayBuffer()).byteLength;
+    if (!(size <= maxSize)) {
+      return sendError(c, new ApiError(413, ErrorCode.BAD_REQUEST, `Request body is larger than ${maxSize} bytes`));
+    }
+    await next();
+  };
+}
+
 function adminRoutes(app: Hono, deps: AdminDeps, logger: Logger | undefined): Hono {
   const ctx = resolveAdmin(deps, logger);
   const maxSize = deps.bodyLimit ?? DEFAULT_BODY_LIMIT;
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize,
-      onError: (c) => sendError(c, new ApiError(413, ErrorCode.BAD_REQUEST, `Request body is larger than ${maxSize} bytes`)),
-    }),
-  );
+  app.use('*', limitBody(maxSize));
   // Answers are state, keys and operator data: never cached by anything in between.
   app.use('*', async (c, next) => {
     await next();
