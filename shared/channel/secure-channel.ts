@@ -49,14 +49,15 @@ export class SecureChannel implements MessageTransport {
   /** Encrypts and sends one message; false when the WebSocket's queue is full or the channel is closed. */
   send(plaintext: Uint8Array): boolean {
     if (this.#closed) return false;
-    let ciphertext: Uint8Array;
     try {
-      ciphertext = this.#send.encrypt(plaintext);
+      // Ciphertext and tag go out as two parts of one message where the socket can write
+      // them vectored: no combined array per message, no copy into it.
+      if (this.ws.sendParts !== undefined) return this.ws.sendParts(this.#send.encryptParts(plaintext));
+      return this.ws.send(this.#send.encrypt(plaintext));
     } catch (err) {
       this.#fail(err);
       return false;
     }
-    return this.ws.send(ciphertext);
   }
 
   /** Sets the plaintext handler and starts reading (messages that arrived meanwhile were held by the paused socket). */

@@ -12,10 +12,10 @@
 import type * as NodeCrypto from 'node:crypto';
 import { ErrorCode, codedError } from '../errors.ts';
 import { encodeBase64url, tryDecodeBase64url } from '../crypto/base64url.ts';
+import type { SplitAead } from '../crypto/cipher-state.ts';
 import {
   KEY_LENGTH,
   TAG_LENGTH,
-  type Aead,
   type CryptoBackend,
   type DhKeyPair,
   type DhPublicKey,
@@ -63,7 +63,7 @@ function fromBase64url(text: string | undefined): Uint8Array {
   return bytes;
 }
 
-function createAead(c: NodeCryptoModule): Aead {
+function createAead(c: NodeCryptoModule): SplitAead {
   function sealInto(
     key: Uint8Array,
     nonce: Uint8Array,
@@ -83,8 +83,16 @@ function createAead(c: NodeCryptoModule): Aead {
     out.set(cipher.getAuthTag(), offset + plaintext.length);
     return n;
   }
-  return {
+  const aead: SplitAead = {
     sealInto,
+    sealParts(key, nonce, ad, plaintext) {
+      // Ciphertext and tag as node:crypto returns them: no output array, no copy into it.
+      const cipher = c.createCipheriv(ALGORITHM, key, nonce, TAG_OPTIONS);
+      if (ad !== null && ad.length > 0) cipher.setAAD(ad, { plaintextLength: plaintext.length });
+      const body = cipher.update(plaintext);
+      cipher.final();
+      return [plain(body), plain(cipher.getAuthTag())];
+    },
     seal(key, nonce, ad, plaintext) {
       // node:crypto cannot write into our buffer, so this costs one allocation and one copy
       // (an unzeroed or pooled allocation measured no faster; docs/crypto.md section 3).
@@ -108,6 +116,7 @@ function createAead(c: NodeCryptoModule): Aead {
       return plain(plaintext);
     },
   };
+  return aead;
 }
 
 class NativeKeyPair implements DhKeyPair {

@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { setImmediate as afterIo, setTimeout as startTimer, clearTimeout as stopTimer } from 'node:timers';
 import type { WebSocket as WsLibSocket, RawData } from 'ws';
@@ -23,6 +25,67 @@ function isSendableCloseCode(code: number): boolean {
     Number.isInteger(code) &&
     ((code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999))
   );
+}
+
+type MaskFn = (source: Buffer, mask: Buffer, output: Buffer, offset: number, length: number) => void;
+
+/** bufferutil's native mask (the one ws uses) when installed, else null (a JS loop instead). */
+const nativeMask: MaskFn | null = (() => {
+  try {
+    return (createRequire(import.meta.url)('bufferutil') as { mask: MaskFn }).mask;
+  } catch {
+    return null;
+  }
+})();
+
+const MASK_POOL_SIZE = 8 * 1024;
+const maskPool = new Uint8Array(MASK_POOL_SIZE);
+let maskPoolUsed = MASK_POOL_SIZE;
+
+/** Four fresh random bytes (RFC 6455 section 5.3: an unpredictable key per frame), from a pool. */
+function nextMaskKey(out: Buffer): void {
+  if (maskPoolUsed === MASK_POOL_SIZE) {
+    globalThis.crypto.getRandomValues(maskPool);
+    maskPoolUsed = 0;
+  }
+  out[0] = maskPool[maskPoolUsed++]!;
+  out[1] = maskPool[maskPoolUsed++]!;
+  out[2] = maskPool[maskPoolUsed++]!;
+  out[3] = maskPool[maskPoolUsed++]!;
+}
+
+/** XORs `part` in place with the key, starting `offset` bytes into the frame payload. */
+function maskInPlace(part: Uint8Array, key: Buffer, offset: number, scratch: Buffer): void {
+  for (let i = 0; i < 4; i++) scratch[i] = key[(offset + i) & 3]!;
+  const n = part.byteLength;
+  if (nativeMask !== null && n >= 64) {
+    const b = Buffer.from(part.buffer, part.byteOffset, n);
+    nativeMask(b, scratch, b, 0, n);
+    return;
+  }
+  for (let i = 0; i < n; i++) part[i]! ^= scratch[i & 3]!;
+}
+
+/**
+ * The header of one unfragmented binary frame (RFC 6455 section 5.2: FIN, opcode 2, no RSV
+ * bits, the shortest length encoding), with the masking key when `key` is given.
+ */
+function frameHeader(length: number, key: Buffer | null): Buffer {
+  const extra = length < 126 ? 0 : length < 65536 ? 2 : 8;
+  const header = Buffer.allocUnsafe(2 + extra + (key === null ? 0 : 4));
+  header[0] = 0x82;
+  const maskBit = key === null ? 0 : 0x80;
+  if (extra === 0) header[1] = maskBit | length;
+  else if (extra === 2) {
+    header[1] = maskBit | 126;
+    header.writeUInt16BE(length, 2);
+  } else {
+    header[1] = maskBit | 127;
+    header.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    header.writeUInt32BE(length >>> 0, 6);
+  }
+  if (key !== null) key.copy(header, 2 + extra);
+  return header;
 }
 
 /**
@@ -55,8 +118,12 @@ export class NodeWsConnection implements WsConnection {
   readonly #raw: WsLibSocket;
   readonly #socket: Socket;
   readonly #limits: WsLimits;
-  readonly #afterWrite: (err?: Error) => void;
+  readonly #afterWrite: (err?: Error | null) => void;
   readonly #uncork: () => void;
+  /** Client side (frames must be masked), server side, or unknown (no sendParts fast path). */
+  readonly #masks: boolean | null;
+  readonly #maskKey = Buffer.alloc(4);
+  readonly #maskScratch = Buffer.alloc(4);
   #corked = false;
   #state: WsReadyState = 'open';
   #onMessage: WsMessageHandler | null = null;
@@ -87,6 +154,9 @@ export class NodeWsConnection implements WsConnection {
         if (handler !== null) this.#guard(handler);
       }
     };
+    // ws marks its own side this way in every 8.x release; anything else disables sendParts.
+    const isServer = (raw as unknown as { _isServer?: unknown })._isServer;
+    this.#masks = typeof isServer === 'boolean' ? !isServer : null;
     this.#uncork = () => {
       this.#corked = false;
       if (!socket.destroyed) socket.uncork();
@@ -107,6 +177,57 @@ export class NodeWsConnection implements WsConnection {
 
   send(data: Uint8Array): boolean {
     if (this.#state !== 'open') return false;
+    this.#cork();
+    this.#raw.send(data, this.#afterWrite);
+    return this.#belowHighWater();
+  }
+
+  /**
+   * One binary frame written straight to the socket as header + parts (one writev with the
+   * cork), masking the parts in place on the client side. ws's sender writes synchronously
+   * too (no permessage-deflate, no Blobs here), so frames stay in order with its own.
+   */
+  sendParts(parts: readonly Uint8Array[]): boolean {
+    if (this.#state !== 'open') return false;
+    const masks = this.#masks;
+    if (masks === null) {
+      let length = 0;
+      for (const p of parts) length += p.byteLength;
+      const joined = new Uint8Array(length);
+      let at = 0;
+      for (const p of parts) {
+        joined.set(p, at);
+        at += p.byteLength;
+      }
+      return this.send(joined);
+    }
+    let length = 0;
+    for (const p of parts) length += p.byteLength;
+    const key = masks ? this.#maskKey : null;
+    if (key !== null) nextMaskKey(key);
+    this.#cork();
+    const socket = this.#socket;
+    socket.write(frameHeader(length, key));
+    let offset = 0;
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      if (key !== null) maskInPlace(part, key, offset, this.#maskScratch);
+      offset += part.byteLength;
+      if (i === parts.length - 1) socket.write(part, this.#afterWrite);
+      else socket.write(part);
+    }
+    return this.#belowHighWater();
+  }
+
+  #belowHighWater(): boolean {
+    if (this.#raw.bufferedAmount >= this.#limits.highWaterMark) {
+      this.#needDrain = true;
+      return false;
+    }
+    return true;
+  }
+
+  #cork(): void {
     if (!this.#corked) {
       // Everything sent until the I/O callbacks of this loop turn are done leaves in one
       // writev: a syscall per message (and a wakeup of the peer per syscall on loopback)
@@ -116,12 +237,6 @@ export class NodeWsConnection implements WsConnection {
       this.#socket.cork();
       afterIo(this.#uncork);
     }
-    this.#raw.send(data, this.#afterWrite);
-    if (this.#raw.bufferedAmount >= this.#limits.highWaterMark) {
-      this.#needDrain = true;
-      return false;
-    }
-    return true;
   }
 
   onMessage(handler: WsMessageHandler): void {

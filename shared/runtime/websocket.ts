@@ -94,6 +94,12 @@ export interface WsConnection {
    */
   send(data: Uint8Array): boolean;
   /**
+   * Optional: queues ONE binary message whose payload is the concatenation of `parts`, written
+   * without joining them (the parts are owned from now on, and may be masked in place).
+   * Same return value as send().
+   */
+  sendParts?(parts: readonly Uint8Array[]): boolean;
+  /**
    * Sets the message handler (replacing any previous one). Until one is set, the connection
    * stops reading from the network, so messages are never lost to a late registration. Each
    * message is a plain Uint8Array view (no copy) that the handler may keep.
