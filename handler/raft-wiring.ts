@@ -68,7 +68,7 @@ export async function startReplicatedState(config: HandlerConfig, options: Repli
   const listen = raft.peers.length > 0 || raft.join;
   let started: Awaited<ReturnType<typeof startRaftStateStore>>;
   try {
-    const storeOptions = {
+    const storeOptions: RaftStateStoreOptions = {
       id: config.nodeId,
       dataDir: raft.dataDir,
       peers,
@@ -82,12 +82,10 @@ export async function startReplicatedState(config: HandlerConfig, options: Repli
       logger,
       metrics: raftMetrics(options.registry),
       // A cluster of one seeds below, where a refused seed can fail the start.
-      ...(alone ? {} : { seed }),
+      ...(alone ? {} : { seedCommands: seed }),
       onFatal: options.onFatal,
     };
-    // RaftStateStoreOptions intersects its `seed` (commands) with the node's `seed` (PRNG number),
-    // so no value type-checks; startRaftStateStore takes `seed` as commands and never passes it on.
-    started = await startRaftStateStore(storeOptions as unknown as RaftStateStoreOptions);
+    started = await startRaftStateStore(storeOptions);
   } catch (err) {
     key.destroy();
     throw err;

@@ -43,12 +43,12 @@ export type RaftStateStoreOptions = Omit<RaftNodeOptions<ApplyResult>, 'stateMac
    * proposes them when it finds the replicated state without users and exits; creates that
    * find the id taken are refused harmlessly, so two leaders in a row seeding is safe.
    */
-  seed?: readonly SeedCommand[];
+  seedCommands?: readonly SeedCommand[];
 };
 
 /** Starts a raft node over a fresh handler state machine and wraps it as a StateStore. */
 export async function startRaftStateStore(o: RaftStateStoreOptions): Promise<{ store: RaftStateStore; node: RaftNode<ApplyResult>; machine: StateMachine }> {
-  const { machineOptions, seed, ...nodeOptions } = o;
+  const { machineOptions, seedCommands: seed, ...nodeOptions } = o;
   const machine = createStateMachine(machineOptions ?? {});
   const node = await startRaftNode<ApplyResult>({ ...nodeOptions, stateMachine: machine });
   const store = new RaftStateStore(node, machine);

@@ -59,10 +59,10 @@ describe('Raft-backed StateStore for handler/state', () => {
       { path: 'users[0]', command: userCreate('u0') },
       { path: 'users[1]', command: userCreate('u1') },
     ];
-    const first = await open('seed', { seed });
+    const first = await open('seed', { seedCommands: seed });
     await waitFor('the seed users to be applied', () => first.store.view.users.size === 2);
     await first.node.close();
-    const again = await open('seed', { seed: [{ path: 'users[0]', command: userCreate('other') }] });
+    const again = await open('seed', { seedCommands: [{ path: 'users[0]', command: userCreate('other') }] });
     await again.store.read();
     await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(again.store.view.users.list().map((u) => u.id), ['u0', 'u1'], 'a non-empty state is not seeded again');
