@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runtime } from '../../../shared/runtime/detect.ts';
-import { parseHandlerArgs } from '../../../cli/commands/handler.ts';
 import { CLUSTER, connectClient, SECRET_PATH, testKey, within } from '../gateway/harness.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -14,15 +13,6 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 describe('apfsds handler (command line)', { skip: process.platform === 'win32' ? 'POSIX signals only' : false }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'apfsds-handler-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
-
-  it('parses --config FILE, --config=FILE and --help, and refuses other options', () => {
-    assert.deepEqual(parseHandlerArgs(['--config', 'a.yaml']), { config: 'a.yaml' });
-    assert.deepEqual(parseHandlerArgs(['--config=b.yaml']), { config: 'b.yaml' });
-    assert.deepEqual(parseHandlerArgs([]), { config: undefined });
-    assert.equal(parseHandlerArgs(['-h']), 'help');
-    assert.ok(parseHandlerArgs(['--port', '1']) instanceof Error);
-    assert.ok(parseHandlerArgs(['--config']) instanceof Error);
-  });
 
   it('starts from a config file as a Raft cluster of one, logs ready with its ports, serves a session and stops on SIGTERM', async () => {
     const user = testKey();
