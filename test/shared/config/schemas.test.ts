@@ -46,6 +46,18 @@ describe('schemas', () => {
     }
   });
 
+  it('handler: raft.join needs raft.peers, and up gives its one user an unthrottled bucket', () => {
+    const base = `path: /t1\nclusterKey: { privateKey: ${KEY} }\nadmin: { enabled: false }\n`;
+    assert.throws(
+      () => parseConfig('handler', `${base}raft: { join: true }\n`),
+      (err: ConfigError) => err.code === ErrorCode.BAD_CONFIG && err.issues.some((i) => i.path === 'raft.join'),
+    );
+    const joined = parseConfig('handler', `${base}raft: { join: true, peers: [{ id: h1, url: "ws://127.0.0.1:7443/raft" }, { id: h2, url: "ws://127.0.0.1:7444/raft" }] }\n`);
+    assert.equal(joined.raft.join, true);
+    assert.equal(parseConfig('handler', base).limits.userBandwidth.rate, LIMIT_DEFAULTS.userBandwidth.rate);
+    assert.ok(parseConfig('up', 'limits: { maxStreamsPerSession: 100 }\n').limits.userBandwidth.rate > LIMIT_DEFAULTS.userBandwidth.rate);
+  });
+
   it('handler: users default to active, exits to dial, active and weight 1; regions are lower-cased', () => {
     const h = parseConfig(
       'handler',
