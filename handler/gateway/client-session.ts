@@ -156,10 +156,22 @@ export class ClientSession {
     const { ledger, state, metrics } = this.#deps;
     const bucket = this.#account.bucket;
     const userId = this.userId;
+    // Bound counter handles per direction and exit: count() runs per relayed chunk, and
+    // building the series key (label escaping) each time showed in profiles.
+    const handles = { up: new Map<string, { inc(v?: number): void }>(), down: new Map<string, { inc(v?: number): void }>() };
+    const bytesFor = (direction: Direction, exitId: string): { inc(v?: number): void } | undefined => {
+      if (metrics === undefined) return undefined;
+      let h = handles[direction].get(exitId);
+      if (h === undefined) {
+        h = metrics.bytes.labels({ direction, exit: exitId === '' ? 'none' : exitId });
+        handles[direction].set(exitId, h);
+      }
+      return h;
+    };
     return {
       count(direction: Direction, n: number, exitId: string): boolean {
         ledger.add(userId, direction, n);
-        metrics?.bytes.inc({ direction, exit: exitId === '' ? 'none' : exitId }, n);
+        bytesFor(direction, exitId)?.inc(n);
         const user = state.users.get(userId);
         return user !== undefined && !ledger.exhausted(user);
       },
