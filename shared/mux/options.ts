@@ -142,10 +142,16 @@ function limits(side: string, given: Partial<MuxLimits> | undefined): MuxLimits 
   };
 }
 
+// RANDOM padding draws once per message: refill a pool instead of a getRandomValues call each.
+const randomPool = new Uint32Array(256);
+let randomPoolUsed = randomPool.length;
+
 function cryptoRandomInt(n: number): number {
-  const u = new Uint32Array(1);
-  globalThis.crypto.getRandomValues(u);
-  return u[0]! % n;
+  if (randomPoolUsed === randomPool.length) {
+    globalThis.crypto.getRandomValues(randomPool);
+    randomPoolUsed = 0;
+  }
+  return randomPool[randomPoolUsed++]! % n;
 }
 
 const POLICIES = new Set<number>(Object.values(PaddingPolicy));
