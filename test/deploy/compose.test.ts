@@ -373,6 +373,9 @@ describe('split services run without containers', { skip: NEEDS }, () => {
           APFSDS_HANDLER__ADMIN__HOST: '127.0.0.1',
           APFSDS_HANDLER__ADMIN__PORT: '0',
           APFSDS_HANDLER__RAFT__LISTEN__PORT: '0',
+          // h2 and h3 are not started: h1 alone is a Raft cluster of one, so it leads and seeds
+          // the exits from its config (with absent peers it would wait for a quorum).
+          APFSDS_HANDLER__RAFT__PEERS: '[]',
           APFSDS_HANDLER__RAFT__DATA_DIR: join(out, 'h1-raft'),
           APFSDS_HANDLER__TLS__CERT_FILE: mounts.get('/etc/apfsds/tls/fullchain.pem')!,
           APFSDS_HANDLER__TLS__KEY_FILE: mounts.get('/etc/apfsds/tls/privkey.pem')!,
