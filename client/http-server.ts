@@ -8,6 +8,7 @@
  *   verbatim and the app connection ends when the origin closes. Our FIN is held until the
  *   response ended, because some origins drop a response when the request side half-closes.
  */
+import type { MuxStream } from '../shared/mux/index.ts';
 import { Network } from '../shared/protocol/constants.ts';
 import { streamLogger } from '../shared/log.ts';
 import type { TcpConnection } from '../shared/runtime/tcp.ts';
@@ -48,19 +49,28 @@ export function serveHttp(conn: TcpConnection, first: Uint8Array, ctx: ProxyCont
   onChunk(first);
 }
 
-async function tunnel(app: AppConnection, target: ProxyTarget, initial: Uint8Array[], ctx: ProxyContext): Promise<void> {
+/**
+ * Opens the tunnel stream for an app request; on failure answers the app with the HTTP status
+ * for the reason and returns null (also when the app went away meanwhile).
+ */
+async function openForApp(app: AppConnection, target: ProxyTarget, ctx: ProxyContext, failed: string): Promise<MuxStream | null> {
   app.stopDeadline();
   const result = await openTunnel(ctx.pool, { network: Network.TCP, target, timeoutMs: ctx.openTimeoutMs, signal: app.gone });
   if (!result.ok) {
-    ctx.logger.debug({ target: formatTarget(target), failure: result.failure, code: (result.error as { code?: string }).code }, 'HTTP CONNECT failed');
+    ctx.logger.debug({ target: formatTarget(target), failure: result.failure, code: (result.error as { code?: string }).code }, failed);
     app.finish(encodeHttpError(httpStatusForFailure(result.failure)));
-    return;
+    return null;
   }
-  const stream = result.stream;
   if (app.gone.aborted) {
-    stream.reset();
-    return;
+    result.stream.reset();
+    return null;
   }
+  return result.stream;
+}
+
+async function tunnel(app: AppConnection, target: ProxyTarget, initial: Uint8Array[], ctx: ProxyContext): Promise<void> {
+  const stream = await openForApp(app, target, ctx, 'HTTP CONNECT failed');
+  if (stream === null) return;
   app.conn.write(encodeConnectEstablished());
   const log = streamLogger(ctx.logger, stream.id);
   log.debug({ target: formatTarget(target) }, 'HTTP CONNECT open');
@@ -95,18 +105,8 @@ async function forward(
   head: Uint8Array,
   ctx: ProxyContext,
 ): Promise<void> {
-  app.stopDeadline();
-  const result = await openTunnel(ctx.pool, { network: Network.TCP, target, timeoutMs: ctx.openTimeoutMs, signal: app.gone });
-  if (!result.ok) {
-    ctx.logger.debug({ target: formatTarget(target), failure: result.failure, code: (result.error as { code?: string }).code }, 'HTTP request failed');
-    app.finish(encodeHttpError(httpStatusForFailure(result.failure)));
-    return;
-  }
-  const stream = result.stream;
-  if (app.gone.aborted) {
-    stream.reset();
-    return;
-  }
+  const stream = await openForApp(app, target, ctx, 'HTTP request failed');
+  if (stream === null) return;
   // Bytes that arrived while the tunnel opened are still raw: run them through the parser.
   const first = uploadOf(rest);
   let aborted = 'abort' in first;
