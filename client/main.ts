@@ -13,6 +13,7 @@ import type { ClientTlsOptions } from '../shared/runtime/tls.ts';
 import { hasCode, ErrorCode } from '../shared/errors.ts';
 import type { ProxyContext } from './context.ts';
 import { listenLocalProxy } from './local-proxy.ts';
+import { createDialErrorLog } from './dial-error-log.ts';
 import { createSessionDialer, describeDialError, urlOrigin } from './session-dialer.ts';
 import { SessionPool } from './session-pool.ts';
 import { serveClientStatus } from './status.ts';
@@ -66,20 +67,23 @@ export async function startClient(config: ClientConfig, options: RoleOptions = {
     keepaliveTimeoutMs: config.keepalive.timeout,
     openTimeoutMs: config.openTimeout,
   });
+  const dialErrors = createDialErrorLog(logger);
   const pool = new SessionPool({
     urls: config.handlers,
     size: config.poolSize,
     dial,
     backoff: { minMs: config.reconnect.min, maxMs: config.reconnect.max, jitter: config.reconnect.jitter },
     logger,
-    onSessionCount: (n) => metrics.sessionsActive.set(n),
+    onSessionCount: (n) => {
+      metrics.sessionsActive.set(n);
+      if (n > 0) dialErrors.reset();
+    },
     onReconnect: () => metrics.reconnects.inc(),
     onDialError: (i, err) => {
       const origin = urlOrigin(config.handlers[i] ?? '');
       const fields = { handler: i, url: origin, code: (err as { code?: string }).code, stage: (err as { stage?: string }).stage };
       // A certificate problem will not heal by retrying: say so loudly.
-      if (hasCode(err, ErrorCode.TLS_VERIFY)) logger.error(fields, describeDialError(err, origin));
-      else logger.warn(fields, describeDialError(err, origin));
+      dialErrors.log(i, hasCode(err, ErrorCode.TLS_VERIFY) ? 'error' : 'warn', fields, describeDialError(err, origin));
     },
   });
   const auth = config.auth;
