@@ -307,12 +307,20 @@ export async function connectClient(
 /** Opens a stream, sends `data`, FINs, and returns everything read back. */
 export async function roundTrip(session: MuxSession, data: Uint8Array, request: OpenRequest = tcpRequest()): Promise<Uint8Array> {
   const stream = session.open(request);
+  await stream.opened;
+  return echoThrough(stream, data, 16384);
+}
+
+/**
+ * Writes `data` on an open stream (in `chunk`-byte writes), ends it and returns everything read
+ * back until the peer's FIN. Writing may start before OPEN_OK: the first bytes are early data.
+ */
+export async function echoThrough(stream: MuxStream, data: Uint8Array, chunk = data.length): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   const reading = (async () => {
     for await (const c of stream) parts.push(c.slice());
   })();
-  await stream.opened;
-  for (let o = 0; o < data.length; o += 16384) await stream.write(data.subarray(o, o + 16384));
+  for (let o = 0; o < data.length; o += chunk) await stream.write(data.subarray(o, o + chunk));
   stream.end();
   await reading;
   return Buffer.concat(parts);

@@ -9,6 +9,7 @@ import {
   connectClient,
   dialReverseExit,
   echo,
+  echoThrough,
   exitEntry,
   handlerConfig,
   pattern,
@@ -108,14 +109,7 @@ describe('exit routing through links', () => {
       const data = pattern(50_000, i);
       // roundTrip writes right after open(): the first bytes travel as early data.
       const stream = client.session.open(tcpRequest());
-      const parts: Uint8Array[] = [];
-      const reading = (async () => {
-        for await (const c of stream) parts.push(c.slice());
-      })();
-      await stream.write(data);
-      stream.end();
-      await within(reading, 10_000, 'retried stream');
-      assert.equal(sha(Buffer.concat(parts)), sha(data));
+      assert.equal(sha(await within(echoThrough(stream, data), 10_000, 'retried stream')), sha(data));
     }
     // Passive health: health.failureThreshold (5) failures in a row eject the exit for 10 s.
     assert.equal(exits.get('bad')!.opens.length, 5);
@@ -139,14 +133,7 @@ describe('exit routing through links', () => {
     assert.deepEqual(await openMany(client.session, 10), []);
     assert.equal(a.opens.length, 1);
     const data = pattern(100_000, 2);
-    const parts: Uint8Array[] = [];
-    const reading = (async () => {
-      for await (const c of old) parts.push(c.slice());
-    })();
-    await old.write(data);
-    old.end();
-    await within(reading, 10_000, 'old stream');
-    assert.equal(sha(Buffer.concat(parts)), sha(data));
+    assert.equal(sha(await within(echoThrough(old, data), 10_000, 'old stream')), sha(data));
   });
 
   it("passes a destination's verdict back without retrying", async () => {
@@ -189,14 +176,7 @@ describe('exit routing through links', () => {
     assert.equal(exits.get('b')!.opens.length, 20);
     // The old stream keeps flowing through the draining exit.
     const data = pattern(300_000, 9);
-    const parts: Uint8Array[] = [];
-    const reading = (async () => {
-      for await (const c of old) parts.push(c.slice());
-    })();
-    await old.write(data);
-    old.end();
-    await within(reading, 10_000, 'old stream');
-    assert.equal(sha(Buffer.concat(parts)), sha(data));
+    assert.equal(sha(await within(echoThrough(old, data), 10_000, 'old stream')), sha(data));
   });
 
   it('applies a weight change from the state at once', async () => {
