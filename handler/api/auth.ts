@@ -8,16 +8,12 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { MiddlewareHandler } from 'hono';
 import { ErrorCode, codedError } from '../../shared/errors.ts';
+import { constantTimeEqual } from '../../shared/crypto/bytes.ts';
 
 const encoder = new TextEncoder();
 
-/** Compares two byte arrays in time that depends only on their lengths. */
-export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
-}
+// The digests always have equal length, so the plain constant-time compare fits.
+export { constantTimeEqual };
 
 /** Options of the bearer middleware. */
 export type BearerOptions = {

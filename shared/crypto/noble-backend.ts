@@ -9,9 +9,8 @@ import { blake2s } from '@noble/hashes/blake2.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ErrorCode, codedError } from '../errors.ts';
-import { wipe } from './bytes.ts';
+import { checkKeyLength, wipe } from './bytes.ts';
 import {
-  KEY_LENGTH,
   TAG_LENGTH,
   type Aead,
   type CryptoBackend,
@@ -63,24 +62,18 @@ class NoblePublicKey implements DhPublicKey {
   }
 }
 
-function checkLength(bytes: Uint8Array, what: string): void {
-  if (!(bytes instanceof Uint8Array) || bytes.length !== KEY_LENGTH) {
-    throw codedError(RangeError, ErrorCode.BAD_KEY, `The ${what} has the wrong length: expected ${KEY_LENGTH} bytes`);
-  }
-}
-
 const x25519: X25519 = {
   generateKeyPair() {
     const { secretKey, publicKey } = nobleX25519.keygen();
     return new NobleKeyPair(secretKey, publicKey);
   },
   keyPairFromPrivate(privateKey) {
-    checkLength(privateKey, 'X25519 private key');
+    checkKeyLength(privateKey, 'X25519 private key');
     const own = privateKey.slice();
     return new NobleKeyPair(own, nobleX25519.getPublicKey(own));
   },
   publicKey(bytes) {
-    checkLength(bytes, 'X25519 public key');
+    checkKeyLength(bytes, 'X25519 public key');
     return new NoblePublicKey(bytes.slice());
   },
   dh(local, remote) {

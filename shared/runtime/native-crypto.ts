@@ -12,6 +12,7 @@
 import type * as NodeCrypto from 'node:crypto';
 import { ErrorCode, codedError } from '../errors.ts';
 import { encodeBase64url, tryDecodeBase64url } from '../crypto/base64url.ts';
+import { checkKeyLength } from '../crypto/bytes.ts';
 import type { SplitAead } from '../crypto/cipher-state.ts';
 import {
   KEY_LENGTH,
@@ -144,12 +145,6 @@ class NativePublicKey implements DhPublicKey {
   }
 }
 
-function checkLength(bytes: Uint8Array, what: string): void {
-  if (!(bytes instanceof Uint8Array) || bytes.length !== KEY_LENGTH) {
-    throw codedError(RangeError, ErrorCode.BAD_KEY, `The ${what} has the wrong length: expected ${KEY_LENGTH} bytes`);
-  }
-}
-
 function createX25519(c: NodeCryptoModule): X25519 {
   // JWK is the cheapest import path measured (DER/PKCS#8 parsing costs several times more).
   const rawPublic = (key: KeyObject): Uint8Array => fromBase64url(key.export({ format: 'jwk' }).x);
@@ -166,7 +161,7 @@ function createX25519(c: NodeCryptoModule): X25519 {
       return new NativeKeyPair(privateKey, fromBase64url(publicKey.x));
     },
     keyPairFromPrivate(privateKey) {
-      checkLength(privateKey, 'X25519 private key');
+      checkKeyLength(privateKey, 'X25519 private key');
       const key = c.createPrivateKey({
         key: { kty: 'OKP', crv: 'X25519', d: encodeBase64url(privateKey), x: '' },
         format: 'jwk',
@@ -174,7 +169,7 @@ function createX25519(c: NodeCryptoModule): X25519 {
       return new NativeKeyPair(key, rawPublic(c.createPublicKey(key)));
     },
     publicKey(bytes) {
-      checkLength(bytes, 'X25519 public key');
+      checkKeyLength(bytes, 'X25519 public key');
       const key = c.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: encodeBase64url(bytes) }, format: 'jwk' });
       return new NativePublicKey(bytes.slice(), key);
     },
