@@ -22,6 +22,7 @@ import { muxOptionsFromHellos } from '../../../shared/mux/hellos.ts';
 import { MuxSession } from '../../../shared/mux/session.ts';
 import type { OpenRequest } from '../../../shared/mux/options.ts';
 import type { MuxStream } from '../../../shared/mux/stream.ts';
+import { echoThrough } from '../../support/streams.ts';
 import { AddressType, Network } from '../../../shared/protocol/constants.ts';
 import { Capability, PaddingPolicy, Role } from '../../../shared/protocol/hello.ts';
 import { serve, type HttpServer } from '../../../shared/runtime/http-server.ts';
@@ -311,20 +312,7 @@ export async function roundTrip(session: MuxSession, data: Uint8Array, request: 
   return echoThrough(stream, data, 16384);
 }
 
-/**
- * Writes `data` on an open stream (in `chunk`-byte writes), ends it and returns everything read
- * back until the peer's FIN. Writing may start before OPEN_OK: the first bytes are early data.
- */
-export async function echoThrough(stream: MuxStream, data: Uint8Array, chunk = data.length): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  const reading = (async () => {
-    for await (const c of stream) parts.push(c.slice());
-  })();
-  for (let o = 0; o < data.length; o += chunk) await stream.write(data.subarray(o, o + chunk));
-  stream.end();
-  await reading;
-  return Buffer.concat(parts);
-}
+export { echoThrough };
 
 /** A raw TCP connection that records every byte and when it closed. */
 export interface RawSocket {

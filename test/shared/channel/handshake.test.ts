@@ -12,6 +12,7 @@ import type { MuxStream } from '../../../shared/mux/stream.ts';
 import { PaddingPolicy, Role, type Hello } from '../../../shared/protocol/hello.ts';
 import { AddressType, Network } from '../../../shared/protocol/constants.ts';
 import { fakeWsPair } from './fake-ws.ts';
+import { echoThrough } from '../../support/streams.ts';
 
 const key = (): StaticKey => StaticKey.fromPrivate(generatePrivateKey());
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -80,14 +81,7 @@ describe('client session handshake (Noise IK)', () => {
     });
     const s = await a.connect(REQUEST);
     const data = new Uint8Array(300_000).map((_, i) => (i * 31) & 0xff);
-    const parts: Uint8Array[] = [];
-    const reading = (async () => {
-      for await (const c of s) parts.push(c.slice());
-    })();
-    for (let o = 0; o < data.length; o += 16384) await s.write(data.subarray(o, o + 16384));
-    s.end();
-    await reading;
-    assert.equal(sha(Buffer.concat(parts)), sha(data));
+    assert.equal(sha(await echoThrough(s, data, 16384)), sha(data));
     a.close();
     await b.closed;
   });

@@ -12,6 +12,7 @@ import { AddressType, Network } from '../../../shared/protocol/constants.ts';
 import { PaddingPolicy, Role } from '../../../shared/protocol/hello.ts';
 import { serve, type HttpServer } from '../../../shared/runtime/http-server.ts';
 import { dialWebSocket } from '../../../shared/runtime/ws-client.ts';
+import { echoThrough } from '../../support/streams.ts';
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
@@ -88,14 +89,7 @@ describe('secure channel + mux over a real WebSocket on 127.0.0.1', () => {
     const session = new MuxSession(est.channel, { role: 'opener', keepaliveIntervalMs: 0, ...muxOptionsFromHellos(est.localHello, est.remoteHello) });
     const stream = await session.connect({ network: Network.TCP, address: { addressType: AddressType.IPV4, host: '192.0.2.1', port: 7 } });
     const data = new Uint8Array(2 << 20).map((_, i) => (i * 131 + (i >> 9)) & 0xff);
-    const parts: Uint8Array[] = [];
-    const reading = (async () => {
-      for await (const c of stream) parts.push(c.slice());
-    })();
-    for (let o = 0; o < data.length; o += 16384) await stream.write(data.subarray(o, o + 16384));
-    stream.end();
-    await reading;
-    assert.equal(sha(Buffer.concat(parts)), sha(data));
+    assert.equal(sha(await echoThrough(stream, data, 16384)), sha(data));
     assert.ok((await session.ping(5000)) >= 0);
     session.close();
     assert.equal(await session.closed, undefined);
