@@ -8,6 +8,7 @@ import {
   UNKNOWN,
 } from './linearizability/index.ts';
 import type { KvInput, KvOutput, Model, Operation, Unknown } from './linearizability/index.ts';
+import { Prng } from './prng.ts';
 
 type KvOp = Operation<KvInput, KvOutput>;
 const INF = Infinity;
@@ -155,16 +156,10 @@ test('a model with object states uses its key for the cache', () => {
 
 // ---- Cross-check against brute force on small random histories --------------------------
 
-/** mulberry32, seeded, so a failure replays from its seed. */
+/** Seeded floats in [0, 1) (test/support/prng.ts), so a failing run replays from its seed. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = new Prng(seed);
+  return () => p.float();
 }
 
 /** Tries every order consistent with real time (a before b when a returns before b's call). */

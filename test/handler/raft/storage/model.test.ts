@@ -4,17 +4,12 @@ import { openRaftStorage } from '../../../../handler/raft/storage/index.ts';
 import type { RaftStorage } from '../../../../handler/raft/storage/index.ts';
 import type { Entry, HardState } from '../../../../handler/raft/types.ts';
 import { describe, makeEntries, tempDir } from './helpers.ts';
+import { Prng } from '../../../support/prng.ts';
 
-/** mulberry32: a small seeded PRNG so a failing run can be replayed from its seed. */
+/** Seeded floats in [0, 1) (test/support/prng.ts), so a failing run replays from its seed. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = new Prng(seed);
+  return () => p.float();
 }
 
 /** The storage's contract in memory: a Raft log with a snapshot base. */
