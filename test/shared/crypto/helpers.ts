@@ -1,6 +1,7 @@
 /** Shared helpers of the crypto tests: hex, a seeded PRNG, and the backends to run against. */
 import { availableCryptoBackends } from '../../../shared/crypto/backend.ts';
 import type { CryptoBackend } from '../../../shared/crypto/types.ts';
+import { Prng } from '../../support/prng.ts';
 
 /** Bytes from a hex string. */
 export function hex(text: string): Uint8Array {
@@ -17,20 +18,10 @@ export function toHex(bytes: Uint8Array): string {
   return s;
 }
 
-/** A deterministic byte source (mulberry32), so "random" inputs are the same every run. */
+/** A deterministic byte source (test/support/prng.ts), so "random" inputs are the same every run. */
 export function seededBytes(seed: number): (n: number) => Uint8Array {
-  let state = seed >>> 0;
-  return (n) => {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      state = (state + 0x6d2b79f5) >>> 0;
-      let t = state;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      out[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
-    }
-    return out;
-  };
+  const prng = new Prng(seed);
+  return (n) => prng.bytes(n);
 }
 
 /** Every backend of this runtime (native and noble on Node and Deno). */
