@@ -10,6 +10,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ErrorCode, codedError } from '../errors.ts';
 import { checkKeyLength, wipe } from './bytes.ts';
+import { hkdfFromHmac } from './hkdf.ts';
 import {
   TAG_LENGTH,
   type Aead,
@@ -93,6 +94,10 @@ const x25519: X25519 = {
 
 function nobleHash(name: NoiseHashName): NoiseHash {
   const fn = name === 'BLAKE2s' ? blake2s : sha256;
+  const mac = (key: Uint8Array, a: Uint8Array, b?: Uint8Array): Uint8Array => {
+    if (b === undefined) return hmac(fn, key, a);
+    return hmac.create(fn, key).update(a).update(b).digest();
+  };
   return {
     name,
     hashLen: 32,
@@ -100,10 +105,8 @@ function nobleHash(name: NoiseHashName): NoiseHash {
       if (b === undefined) return fn(a);
       return fn.create().update(a).update(b).digest();
     },
-    hmac(key, a, b) {
-      if (b === undefined) return hmac(fn, key, a);
-      return hmac.create(fn, key).update(a).update(b).digest();
-    },
+    hmac: mac,
+    hkdf: (ck, ikm, outputs) => hkdfFromHmac(mac, ck, ikm, outputs),
   };
 }
 

@@ -7,22 +7,13 @@ import { CipherState, type CipherStateOptions } from './cipher-state.ts';
 import type { Aead, NoiseHash } from './types.ts';
 
 const EMPTY = new Uint8Array(0);
-const BYTE_1 = new Uint8Array([1]);
-const BYTE_2 = new Uint8Array([2]);
-const BYTE_3 = new Uint8Array([3]);
 
 /**
  * HKDF(chaining_key, input_key_material, num_outputs) of section 4.3 (RFC 5869 with the chaining
- * key as salt and empty info). Every output is HASHLEN (32) bytes; the temporary key is wiped.
+ * key as salt and empty info), as the backend's hash computes it. Every output is HASHLEN bytes.
  */
 export function noiseHkdf(hash: NoiseHash, ck: Uint8Array, ikm: Uint8Array, outputs: 2 | 3): Uint8Array[] {
-  const temp = hash.hmac(ck, ikm);
-  const o1 = hash.hmac(temp, BYTE_1);
-  const o2 = hash.hmac(temp, o1, BYTE_2);
-  const result = [o1, o2];
-  if (outputs === 3) result.push(hash.hmac(temp, o2, BYTE_3));
-  wipe(temp);
-  return result;
+  return hash.hkdf(ck, ikm, outputs);
 }
 
 const initialHashes = new Map<string, Uint8Array>();

@@ -75,6 +75,11 @@ export interface NoiseHash {
   hash(a: Uint8Array, b?: Uint8Array): Uint8Array;
   /** HMAC-HASH(key, a || b) (RFC 2104). */
   hmac(key: Uint8Array, a: Uint8Array, b?: Uint8Array): Uint8Array;
+  /**
+   * HKDF(chaining_key, input_key_material, num_outputs) of Noise spec section 4.3: `outputs`
+   * new HASHLEN-byte arrays (hkdf.ts has the reference construction from hmac).
+   */
+  hkdf(chainingKey: Uint8Array, ikm: Uint8Array, outputs: 2 | 3): Uint8Array[];
 }
 
 /** Everything the Noise layer needs from one backend. */

@@ -4,6 +4,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { blake2s } from '@noble/hashes/blake2.js';
 import { ErrorCode } from '../../../shared/errors.ts';
+import { hkdfFromHmac } from '../../../shared/crypto/hkdf.ts';
 import { noiseHkdf } from '../../../shared/crypto/symmetric-state.ts';
 import { backends, hex, seededBytes, toHex } from './helpers.ts';
 
@@ -100,6 +101,30 @@ for (const backend of backends) {
     it('computes the RFC 4231 test case 2 HMAC-SHA256', () => {
       const mac = backend.hash('SHA256').hmac(new TextEncoder().encode('Jefe'), new TextEncoder().encode('what do ya want '), new TextEncoder().encode('for nothing?'));
       assert.equal(toHex(mac), '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843');
+    });
+
+    it('hashes an HMAC key longer than the block first (RFC 4231 test case 6)', () => {
+      const key = new Uint8Array(131).fill(0xaa);
+      const mac = backend.hash('SHA256').hmac(key, new TextEncoder().encode('Test Using Larger Than Block-Size Key - Hash Key First'));
+      assert.equal(toHex(mac), '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54');
+    });
+
+    it("gives Noise's HKDF the bytes of the HMAC construction for every input length", () => {
+      const rand = seededBytes(11);
+      for (const name of ['SHA256', 'BLAKE2s'] as const) {
+        const hash = backend.hash(name);
+        for (const length of [0, 1, 32, 64, 65, 200]) {
+          const ck = rand(32);
+          const ikm = rand(length);
+          for (const outputs of [2, 3] as const) {
+            const got = noiseHkdf(hash, ck, ikm, outputs);
+            const want = hkdfFromHmac(hash.hmac, ck, ikm, outputs);
+            assert.deepEqual(got, want, `${name} ikm ${length} outputs ${outputs}`);
+          }
+          // Back to back calls share scratch space: a second call must not see the first's bytes.
+          assert.deepEqual(noiseHkdf(hash, ck, ikm, 2), hkdfFromHmac(hash.hmac, ck, ikm, 2));
+        }
+      }
     });
 
     it("computes Noise's HKDF as RFC 5869 HKDF with the chaining key as salt", () => {
