@@ -195,7 +195,12 @@ function createX25519(c: NodeCryptoModule): X25519 {
         throw codedError(Error, ErrorCode.CLOSED, 'The X25519 key pair was destroyed: expected a live key');
       }
       try {
-        return plain(c.diffieHellman({ privateKey: local.key, publicKey: remote.key }));
+        // A plain copy (callers never meet Buffer semantics), and node's Buffer wiped at once.
+        const shared = c.diffieHellman({ privateKey: local.key, publicKey: remote.key });
+        const out = new Uint8Array(shared.length);
+        out.set(shared);
+        shared.fill(0);
+        return out;
       } catch (err) {
         // OpenSSL refuses an all-zero shared secret (RFC 7748 section 6.1): a low-order point.
         throw codedError(RangeError, ErrorCode.HANDSHAKE, 'The X25519 public key is of low order: expected a valid point', err);
