@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- tunnel [--json]`: the data plane with every role in its own process
- * (client -> handler -> exit, as `apfsds client|handler|exit --config` start them), against
+ * (client -> handler -> exit, as `apfsds client|handler|exit --config` start them, from the
+ * compiled dist/ that `npm start` and the deploy artifacts run), against
  * direct loopback TCP measured in the same run to the same far-end process (bench-peer.ts):
  *   - single-stream bulk throughput to a sink;
  *   - 64 B echo round trip, p50 and p99;
@@ -148,6 +149,7 @@ export async function run(reporter: Reporter, _argv: string[]): Promise<void> {
     const ports = (await peer.waitForLine((l) => l.json?.['sink'] !== undefined, 60_000, 'the peer ports')).json as { sink: number; echo: number; idle: number };
     cluster = await Cluster.start({
       name: 'bench',
+      fromBuild: true,
       handler: { config: { limits: { maxStreamsPerSession: 8192 }, links: { poolSize: 1, maxStreamsPerLink: 16_384 } } },
       exits: [{ id: 'exit-a', config: { limits: { maxStreamsPerLink: 16_384 } } }],
     });

@@ -6,14 +6,16 @@ import { readdirSync } from 'node:fs';
 
 type Command = { run(argv: string[]): Promise<number>; summary: string };
 
+// The sources run as .ts (tsx, Deno) and the build (`npm run build`) as .js under dist/.
+const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const dir = new URL('./commands/', import.meta.url);
 const names = readdirSync(dir)
-  .filter((f) => f.endsWith('.ts') && !f.startsWith('_'))
-  .map((f) => f.slice(0, -3))
+  .filter((f) => f.endsWith(EXT) && !f.startsWith('_'))
+  .map((f) => f.slice(0, -EXT.length))
   .sort();
 
 async function load(name: string): Promise<Command> {
-  return (await import(new URL(`./${name}.ts`, dir).href)) as Command;
+  return (await import(new URL(`./${name}${EXT}`, dir).href)) as Command;
 }
 
 async function usage(): Promise<string> {

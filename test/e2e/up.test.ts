@@ -1,8 +1,10 @@
 /**
  * The one-command run (`npm start -- --allow-egress 127.0.0.0/8`, i.e. `apfsds up`): handler,
- * exit and local proxy in one process with a fresh data dir and free ports (port 0). It prints the
- * proxy address and a curl example, serves curl through socks5h:// to a local origin, and a
- * second run reuses the keys, token and paths it generated on the first.
+ * exit and local proxy in one process, on Node as `npm start` runs it (`npm run build`, then
+ * `node dist/cli/main.js up`) and on Deno from the sources, with a fresh data dir and free
+ * ports (port 0). It prints the proxy address and a curl example, serves curl through
+ * socks5h:// to a local origin, and a second run reuses the keys, token and paths it
+ * generated on the first.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -49,6 +51,7 @@ describe('apfsds up --allow-egress 127.0.0.0/8', { skip: SKIP_WITHOUT_CURL, time
       name,
       args: ['up', '--allow-egress', '127.0.0.0/8', '--data-dir', dataDir, '--proxy-port', '0', '--handler-port', '0', '--exit-port', '0', '--admin-port', '0'],
       logDir: work,
+      fromBuild: true,
     });
     procs.push(proc);
     // The embedded roles log their own ready lines (with a component field); up's own comes last.

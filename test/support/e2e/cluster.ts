@@ -52,6 +52,8 @@ export interface ClientSpec {
 export interface ClusterOptions {
   /** Temp dir prefix and log names. */
   name: string;
+  /** On Node, run every role from the compiled dist/ (as `npm start` and the deploy artifacts do). */
+  fromBuild?: boolean;
   exits?: ExitSpec[];
   /** Users registered on the handler (default ["alice"]). */
   users?: string[];
@@ -157,7 +159,7 @@ export class Cluster {
   }
 
   #spawn(name: string, args: string[], env?: Record<string, string>): RoleProcess {
-    const p = spawnRole({ name, args, logDir: this.dir, ...(env === undefined ? {} : { env }) });
+    const p = spawnRole({ name, args, logDir: this.dir, fromBuild: this.options.fromBuild === true, ...(env === undefined ? {} : { env }) });
     this.#procs.push(p);
     return p;
   }

@@ -2,10 +2,11 @@
  * One APFSDS role as a real child process, started through the real command line
  * (`apfsds <role> --config FILE`) on the same runtime as the test runner: `node --import tsx
  * cli/main.ts` under Node, `deno run -A cli/main.ts` under Deno, so a Deno test run proves the
- * roles on Deno. Collects every output line (JSON log lines parsed), waits for lines with a
+ * roles on Deno; or, on Node with `fromBuild`, the compiled `node dist/cli/main.js` that
+ * `npm start` and the deploy artifacts run. Collects every output line (JSON log lines parsed), waits for lines with a
  * deadline, and stops with SIGTERM, then SIGKILL.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import process from 'node:process';
@@ -25,19 +26,47 @@ export const roleRuntime: 'node' | 'deno' =
     ? process.env['APFSDS_E2E_RUNTIME']
     : hostRuntime;
 
-/** The executable and arguments that run the TypeScript file `entry` with `args` on `rt`. */
-export function scriptCommand(entry: string, args: readonly string[], rt: 'node' | 'deno' = roleRuntime): { file: string; args: string[] } {
+/** Extra Node flags for every role (profiling: `APFSDS_E2E_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`). */
+const NODE_FLAGS = (process.env['APFSDS_E2E_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
+
+let built = false;
+
+/**
+ * Compiles the product (`npm run build`: tsc -p tsconfig.build.json, incremental) into dist/
+ * once per process, so roles can run the JavaScript that `npm start` and the deploy artifacts
+ * run. Throws with tsc's output when the build fails.
+ */
+export function buildDist(): void {
+  if (built) return;
+  const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
+  const result = spawnSync(hostRuntime === 'node' ? process.execPath : 'node', [tsc, '-p', join(REPO, 'tsconfig.build.json')], { cwd: REPO, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`npm run build failed (${result.status ?? result.signal}):\n${result.stdout}${result.stderr}`);
+  built = true;
+}
+
+/** dist/<path>.js for a source file <path>.ts under the repository (what the build emits). */
+export function builtPath(entry: string): string {
+  if (!entry.startsWith(REPO) || !entry.endsWith('.ts')) throw new Error(`${entry} is not a source file of this repository`);
+  return join(REPO, 'dist', `${entry.slice(REPO.length, -3)}.js`);
+}
+
+/**
+ * The executable and arguments that run the TypeScript file `entry` with `args` on `rt`;
+ * with `fromBuild` on Node, the compiled dist/ file instead (call buildDist() first).
+ */
+export function scriptCommand(entry: string, args: readonly string[], rt: 'node' | 'deno' = roleRuntime, fromBuild = false): { file: string; args: string[] } {
   if (rt === 'deno') {
     const deno = existsSync(DENO_BIN) ? DENO_BIN : process.execPath;
     return { file: deno, args: ['run', '-A', entry, ...args] };
   }
   const node = hostRuntime === 'node' ? process.execPath : 'node';
-  return { file: node, args: ['--import', 'tsx', entry, ...args] };
+  if (fromBuild) return { file: node, args: [...NODE_FLAGS, builtPath(entry), ...args] };
+  return { file: node, args: [...NODE_FLAGS, '--import', 'tsx', entry, ...args] };
 }
 
 /** The executable and arguments that run `apfsds ...args` on `rt`. */
-export function cliCommand(args: readonly string[], rt: 'node' | 'deno' = roleRuntime): { file: string; args: string[] } {
-  return scriptCommand(CLI, args, rt);
+export function cliCommand(args: readonly string[], rt: 'node' | 'deno' = roleRuntime, fromBuild = false): { file: string; args: string[] } {
+  return scriptCommand(CLI, args, rt, fromBuild);
 }
 
 /**
@@ -77,6 +106,8 @@ export interface RoleSpec {
   logDir?: string;
   /** Override the runtime. */
   runtime?: 'node' | 'deno';
+  /** On Node, run the compiled dist/ JavaScript as `npm start` does (built on demand). */
+  fromBuild?: boolean;
 }
 
 const MAX_LINES = 20_000;
@@ -113,7 +144,9 @@ export class RoleProcess {
   constructor(spec: RoleSpec) {
     installExitHook();
     this.name = spec.name;
-    const cmd = spec.entry === undefined ? cliCommand(spec.args, spec.runtime) : scriptCommand(spec.entry, spec.args, spec.runtime);
+    const fromBuild = spec.fromBuild === true && (spec.runtime ?? roleRuntime) === 'node';
+    if (fromBuild) buildDist();
+    const cmd = spec.entry === undefined ? cliCommand(spec.args, spec.runtime, fromBuild) : scriptCommand(spec.entry, spec.args, spec.runtime, fromBuild);
     // stdin is a pipe nobody writes: it closes when this process dies, which ends helpers such as bench-peer.ts.
     this.child = spawn(cmd.file, cmd.args, { cwd: REPO, env: roleEnv(spec.env), stdio: ['pipe', 'pipe', 'pipe'] });
     live.add(this.child);
