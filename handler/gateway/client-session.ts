@@ -14,7 +14,7 @@ import { MuxSession } from '../../shared/mux/session.ts';
 import type { MuxStream } from '../../shared/mux/stream.ts';
 import { CloseCode, OpenFailReason } from '../../shared/protocol/codes.ts';
 import { StreamBridge } from '../bridge/bridge.ts';
-import type { Direction, StreamMeter, StreamRouter } from '../bridge/types.ts';
+import type { BridgeObserver, Direction, StreamMeter, StreamRouter } from '../bridge/types.ts';
 import type { LinkPool } from '../links/pool.ts';
 import type { ExitSelector } from '../routing/selector.ts';
 import type { PickRequest } from '../routing/types.ts';
@@ -60,6 +60,11 @@ export class ClientSession {
   readonly #account: UserAccount<ClientSession>;
   readonly #region: string;
   readonly #tag: Uint8Array;
+  // One router, meter and observer per session, shared by its streams: built per stream they
+  // were a dozen closures and two Maps for every idle stream.
+  readonly #routerForStreams: StreamRouter;
+  readonly #meterForStreams: StreamMeter;
+  readonly #observer: BridgeObserver;
 
   constructor(est: ChannelEstablished, user: UserRecord, account: UserAccount<ClientSession>, deps: SessionDeps, onClosed: (s: ClientSession) => void) {
     this.id = `s${(nextSessionSerial++).toString(36)}`;
@@ -69,6 +74,15 @@ export class ClientSession {
     this.#region = est.remoteHello.region.toLowerCase();
     this.#tag = originTag(user.id);
     this.logger = deps.logger.child({ session: this.id, user: user.id });
+    this.#routerForStreams = this.#router();
+    this.#meterForStreams = this.#meter();
+    const metrics = deps.metrics;
+    this.#observer = {
+      selected: (exit) => metrics?.exitSelections.inc({ exit }),
+      noExit: (reason) => metrics?.noExit.inc({ reason }),
+      opened: (exit, seconds) => metrics?.streamOpenSeconds.observe({ exit }, seconds),
+      finished: () => metrics?.streamsActive.dec(),
+    };
     this.transport = new ActivityTransport(est.channel, deps.now);
     this.mux = new MuxSession(this.transport, {
       role: 'acceptor',
@@ -121,23 +135,23 @@ export class ClientSession {
     const bridge = new StreamBridge({
       client: stream,
       tag: this.#tag,
-      router: this.#router(user),
-      meter: this.#meter(),
-      observer: {
-        selected: (exit) => d.metrics?.exitSelections.inc({ exit }),
-        noExit: (reason) => d.metrics?.noExit.inc({ reason }),
-        opened: (exit, seconds) => d.metrics?.streamOpenSeconds.observe({ exit }, seconds),
-        finished: () => d.metrics?.streamsActive.dec(),
-      },
+      router: this.#routerForStreams,
+      meter: this.#meterForStreams,
+      observer: this.#observer,
     });
     void bridge.run();
   }
 
-  #router(user: UserRecord): StreamRouter {
+  #router(): StreamRouter {
     const { selector, links, state } = this.#deps;
+    const userId = this.userId;
     const request = (): PickRequest => {
       const r: { allowedRegions?: readonly string[]; region?: string; strictRegion?: boolean } = {};
-      if (user.allowedRegions !== null) r.allowedRegions = user.allowedRegions;
+      // The user's record as it is now (an admin may have changed the allowed regions); a user
+      // removed meanwhile is allowed nowhere (the gateway closes their sessions).
+      const current = state.users.get(userId);
+      const allowed = current === undefined ? [] : current.allowedRegions;
+      if (allowed !== null) r.allowedRegions = allowed;
       if (this.#region !== '') r.region = this.#region;
       if (state.settings().strictRegion) r.strictRegion = true;
       return r;
