@@ -1,10 +1,12 @@
 /**
  * deploy/docker: the Dockerfile builds what the container runs (checked without Docker): its
- * stages, the production-only install, the non-root user, the ENTRYPOINT file and CMD
- * subcommand (and the CMD runs here, with --help), the sources it copies and the packages those
- * sources import, the ignore file, the exposed default ports and the health probe script.
+ * stages (production dependencies, the compiled build, the runtime), the non-root user, the
+ * ENTRYPOINT file (dist/cli/main.js, which the build stage emits) and CMD subcommand (and the
+ * CMD runs here on the compiled build, with --help), the sources the build copies, the modules
+ * the compiled files import, the ignore file, the exposed default ports and the health probe
+ * script.
  */
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -13,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, normalize, relative } from 'node:path';
 import { validateConfig } from '../../shared/config/index.ts';
 import { encodeKey, generateKeyPair } from '../../shared/crypto/keys.ts';
+import { buildDist } from '../support/e2e/role-process.ts';
 import { CLI_COMMANDS, listFiles, readRepo, REPO, repoPath, run } from './support.ts';
 
 type Instruction = { op: string; args: string; stage: number };
@@ -44,24 +47,41 @@ function parseDockerfile(text: string): Instruction[] {
 
 const dockerfile = parseDockerfile(readRepo('deploy/docker/Dockerfile'));
 const pkg = JSON.parse(readRepo('package.json')) as {
+  type?: string;
+  scripts: Record<string, string>;
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
   optionalDependencies?: Record<string, string>;
 };
+const buildConfig = JSON.parse(readRepo('tsconfig.build.json')) as { extends: string; compilerOptions: { outDir: string }; include: string[] };
 const finalStage = Math.max(...dockerfile.map((i) => i.stage));
-const inFinal = (op: string): Instruction[] => dockerfile.filter((i) => i.op === op && i.stage === finalStage);
+const inStage = (stage: number, op: string): Instruction[] => dockerfile.filter((i) => i.op === op && i.stage === stage);
+const inFinal = (op: string): Instruction[] => inStage(finalStage, op);
 const execForm = (args: string): string[] => JSON.parse(args) as string[];
+/** The index of the stage named `name` (FROM ... AS name). */
+const stageNamed = (name: string): number => dockerfile.find((i) => i.op === 'FROM' && i.args.endsWith(` AS ${name}`))?.stage ?? -1;
 
-/** COPY sources from the build context (not --from=stage), as repository paths. */
-function contextCopies(): { src: string; dest: string }[] {
+/** COPY sources from the build context (not --from=stage), as repository paths; optionally of one stage. */
+function contextCopies(stage?: number): { src: string; dest: string }[] {
   return dockerfile
-    .filter((i) => i.op === 'COPY' && !i.args.startsWith('--from'))
+    .filter((i) => i.op === 'COPY' && !i.args.startsWith('--from') && (stage === undefined || i.stage === stage))
     .flatMap((i) => {
       const parts = i.args.split(/\s+/).filter((p) => !p.startsWith('--'));
       const dest = parts.pop()!;
       return parts.map((src) => ({ src, dest }));
     });
 }
+
+/** `COPY --from=<stage> <src> <dest>` lines of the runtime stage, as { from, src, dest }. */
+function stageCopies(): { from: string; src: string; dest: string }[] {
+  return inFinal('COPY')
+    .map((i) => /^--from=(\S+)\s+(\S+)\s+(\S+)$/.exec(i.args))
+    .filter((m) => m !== null)
+    .map((m) => ({ from: m[1]!, src: m[2]!, dest: m[3]! }));
+}
+
+/** The package a bare module specifier names (`@scope/name` or `name`). */
+const packageOf = (spec: string): string => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
 
 /** .dockerignore semantics (Go filepath.Match plus "**"), last matching line wins. */
 function ignored(path: string, patterns: string[]): boolean {
@@ -82,20 +102,41 @@ function ignored(path: string, patterns: string[]): boolean {
 }
 
 describe('deploy/docker/Dockerfile', () => {
-  it('is multi-stage on node:20-bookworm-slim', () => {
+  // The ENTRYPOINT runs the compiled build: compile it here as the build stage does.
+  before(() => buildDist());
+
+  it('is multi-stage on node:20-bookworm-slim: deps, build, runtime', () => {
     const arg = dockerfile.find((i) => i.op === 'ARG' && i.args.startsWith('NODE_IMAGE='));
     assert.equal(arg?.args, 'NODE_IMAGE=node:20-bookworm-slim');
     const froms = dockerfile.filter((i) => i.op === 'FROM');
-    assert.ok(froms.length >= 2, 'at least a dependency stage and a runtime stage');
     for (const f of froms) assert.match(f.args, /^\$\{NODE_IMAGE\} AS [a-z]+$/);
+    assert.deepEqual(froms.map((f) => f.args.split(' AS ')[1]), ['deps', 'build', 'runtime']);
   });
 
-  it('installs production dependencies only, and tsx is one of them (deno is not)', () => {
-    assert.ok(dockerfile.some((i) => i.op === 'RUN' && /\bnpm ci --omit=dev\b/.test(i.args)));
-    assert.ok('tsx' in pkg.dependencies, 'tsx runs the sources in the container');
-    assert.ok(!('deno' in pkg.dependencies) && 'deno' in pkg.devDependencies);
-    const copies = dockerfile.filter((i) => i.op === 'COPY' && i.stage === 0).map((i) => i.args);
-    assert.deepEqual(copies, ['package.json package-lock.json ./'], 'the install layer depends on the manifests only');
+  it('ships production dependencies only: the runtime node_modules come from `npm ci --omit=dev`, and tsx is a development dependency', () => {
+    const deps = stageNamed('deps');
+    assert.ok(inStage(deps, 'RUN').some((i) => /\bnpm ci --omit=dev\b/.test(i.args)));
+    assert.deepEqual(contextCopies(deps).map((c) => c.src), ['package.json', 'package-lock.json'], 'the install layer depends on the manifests only');
+    assert.ok(stageCopies().some((c) => c.from === 'deps' && c.src === '/app/node_modules' && c.dest === './node_modules'));
+    for (const dev of ['tsx', 'typescript', 'deno']) {
+      assert.ok(!(dev in pkg.dependencies) && dev in pkg.devDependencies, `${dev} is a development dependency`);
+    }
+  });
+
+  it('compiles in the build stage with `npm run build` into dist/, which the runtime copies', () => {
+    const build = stageNamed('build');
+    const runs = inStage(build, 'RUN').map((i) => i.args);
+    const install = runs.findIndex((r) => /\bnpm ci\b/.test(r) && !/--omit=dev\b/.test(r));
+    const compile = runs.findIndex((r) => /\bnpm run build\b/.test(r));
+    assert.ok(install >= 0 && compile > install, 'npm ci with the compiler, then npm run build');
+    assert.equal(pkg.scripts['build'], 'tsc -p tsconfig.build.json');
+    assert.equal(buildConfig.compilerOptions.outDir, 'dist');
+    assert.ok(stageCopies().some((c) => c.from === 'build' && c.src === '/app/dist' && c.dest === './dist'));
+    // The build reads both tsconfig files and every directory tsconfig.build.json includes.
+    const copied = contextCopies(build).map((c) => c.src);
+    for (const need of ['tsconfig.build.json', buildConfig.extends.replace(/^\.\//, ''), ...buildConfig.include]) {
+      assert.ok(copied.includes(need), `the build stage does not copy ${need}`);
+    }
   });
 
   it('runs as a fixed non-root user', () => {
@@ -107,13 +148,15 @@ describe('deploy/docker/Dockerfile', () => {
     assert.ok(dockerfile.indexOf(users[0]!) < entry, 'USER comes before ENTRYPOINT');
   });
 
-  it('has the ENTRYPOINT node --import tsx cli/main.ts, a file the image copies from the repo', () => {
+  it('has the ENTRYPOINT node dist/cli/main.js, a file the build emits, with package.json beside it (ES modules)', () => {
     const entry = inFinal('ENTRYPOINT');
     assert.equal(entry.length, 1);
-    assert.deepEqual(execForm(entry[0]!.args), ['node', '--import', 'tsx', 'cli/main.ts']);
+    assert.deepEqual(execForm(entry[0]!.args), ['node', 'dist/cli/main.js']);
     assert.equal(inFinal('WORKDIR').at(-1)?.args, '/app');
-    assert.ok(existsSync(repoPath('cli/main.ts')));
-    assert.ok(contextCopies().some((c) => c.src === 'cli' && c.dest === './cli'));
+    assert.ok(existsSync(repoPath('dist/cli/main.js')), 'npm run build emits dist/cli/main.js');
+    // Without "type": "module" next to dist/, node would load the compiled files as CommonJS.
+    assert.equal(pkg.type, 'module');
+    assert.ok(contextCopies(finalStage).some((c) => c.src === 'package.json' && c.dest === './'));
   });
 
   it('has a CMD whose subcommand exists', () => {
@@ -121,7 +164,7 @@ describe('deploy/docker/Dockerfile', () => {
     assert.ok(CLI_COMMANDS.includes(cmd[0]!), `${cmd[0]} is not in cli/commands`);
   });
 
-  it('CMD runs here as it would in the container (with --help)', async () => {
+  it('CMD runs here on the compiled build as it would in the container (with --help)', async () => {
     const cmd = execForm(inFinal('CMD')[0]!.args);
     const entry = execForm(inFinal('ENTRYPOINT')[0]!.args);
     const r = await run(entry[0]!, [...entry.slice(1), ...cmd, '--help'], { cwd: REPO, ms: 60_000 });
@@ -129,35 +172,33 @@ describe('deploy/docker/Dockerfile', () => {
     assert.match(r.stdout, new RegExp(`Usage: apfsds ${cmd[0]}`));
   });
 
-  it('copies sources that exist, and every module they import is copied or a production dependency', () => {
-    const copies = contextCopies();
-    for (const c of copies) assert.ok(existsSync(repoPath(c.src)), `COPY ${c.src}: not in the repository`);
-    const copied = copies.map((c) => c.src);
-    const inImage = (file: string): boolean => copied.some((c) => file === c || file.startsWith(`${c}/`));
+  it('copies files that exist, and the compiled directories hold no data files the image would miss', () => {
+    for (const c of contextCopies()) assert.ok(existsSync(repoPath(c.src)), `COPY ${c.src}: not in the repository`);
+    // The runtime gets dist/ only: anything but TypeScript in a compiled directory (cli/bin.mjs,
+    // the checkout's bin, aside) would be left behind.
+    const others = buildConfig.include.flatMap((dir) => listFiles(dir)).filter((f) => !f.endsWith('.ts') && f !== 'cli/bin.mjs');
+    assert.deepEqual(others, []);
+  });
+
+  it('the compiled files import only compiled files and production dependencies (no tsx)', () => {
     const runtimeDeps = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.optionalDependencies ?? {})]);
-    const sources = copied.filter((c) => !c.includes('.')).flatMap((dir) => listFiles(dir)).filter((f) => /\.(ts|mjs)$/.test(f));
-    assert.ok(sources.length > 50, 'the sources of every role');
+    const files = listFiles('dist').filter((f) => f.endsWith('.js'));
+    assert.ok(files.some((f) => f === 'dist/cli/main.js') && files.length > 50, 'the compiled files of every role');
     const problems: string[] = [];
-    for (const file of sources) {
+    for (const file of files) {
       const text = readFileSync(repoPath(file), 'utf8');
-      for (const m of text.matchAll(/^\s*(?:import|export)\s+(type\s+)?(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm)) {
-        const spec = m[2]!;
-        if (m[1] !== undefined) continue;
+      const specs = [
+        ...[...text.matchAll(/^\s*(?:import|export)\s+(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm)].map((m) => m[1]!),
+        ...[...text.matchAll(/\b(?:import|require)\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!),
+      ];
+      for (const spec of specs) {
         if (spec.startsWith('node:')) continue;
         if (spec.startsWith('.')) {
           const target = relative(REPO, join(dirname(repoPath(file)), spec));
-          if (!inImage(target)) problems.push(`${file} imports ${spec}, which the image does not copy`);
+          if (!target.startsWith('dist/') || !existsSync(repoPath(target))) problems.push(`${file} imports ${spec}, which the build does not emit`);
           continue;
         }
-        const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
-        if (!runtimeDeps.has(name)) problems.push(`${file} imports ${spec}: ${name} is not a production dependency`);
-      }
-      for (const m of text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) {
-        const spec = m[1]!;
-        if (!spec.startsWith('.') && !spec.startsWith('node:')) {
-          const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
-          if (!runtimeDeps.has(name)) problems.push(`${file} imports ${spec} dynamically: not a production dependency`);
-        }
+        if (!runtimeDeps.has(packageOf(spec))) problems.push(`${file} imports ${spec}: ${packageOf(spec)} is not a production dependency`);
       }
     }
     assert.deepEqual(problems, []);
@@ -182,7 +223,7 @@ describe('deploy/docker/Dockerfile', () => {
     const argv = execForm(m[1]!);
     assert.equal(argv[0], 'node');
     assert.ok(existsSync(repoPath(argv[1]!)), argv[1]);
-    assert.ok(contextCopies().some((c) => c.src === argv[1]), 'the probe script is copied into the image');
+    assert.ok(contextCopies(finalStage).some((c) => c.src === argv[1]), 'the probe script is copied into the image');
   });
 });
 
@@ -205,8 +246,8 @@ describe('deploy/docker/Dockerfile.dockerignore', () => {
     assert.deepEqual(dropped, []);
   });
 
-  it('leaves out dependencies, VCS data, generated keys and local state', () => {
-    for (const p of ['node_modules/tsx/package.json', '.git/HEAD', '.apfsds/cluster.key', 'deploy/compose/secrets/cluster.key', 'deploy/compose/.env', 'tmp/x', 'deploy/examples/keys/exit-us.key']) {
+  it('leaves out dependencies, a local build, VCS data, generated keys and local state', () => {
+    for (const p of ['node_modules/tsx/package.json', 'dist/cli/main.js', 'dist/.tsbuildinfo', '.git/HEAD', '.apfsds/cluster.key', 'deploy/compose/secrets/cluster.key', 'deploy/compose/.env', 'tmp/x', 'deploy/examples/keys/exit-us.key']) {
       assert.ok(ignored(p, patterns), `${p} would be sent to the builder`);
     }
   });
@@ -259,20 +300,30 @@ describe('deploy/docker/healthcheck.mjs', () => {
     }
   });
 
-  it('picks the probe URL from the role on the command line, and skips commands without one', async () => {
+  it('picks the probe URL from the role on the image command line, and skips commands without one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'apfsds-hc-'));
     try {
-      const cmdline = (args: string[]): string => {
-        const path = join(dir, args.join('-'));
-        writeFileSync(path, `${['node', '--import', 'tsx', 'cli/main.ts', ...args].join('\0')}\0`);
+      const cmdline = (argv: string[]): string => {
+        const path = join(dir, argv.join('-').replace(/\//g, '_'));
+        writeFileSync(path, `${argv.join('\0')}\0`);
         return path;
       };
+      // PID 1 of the image: its ENTRYPOINT followed by the role's arguments.
+      const entry = execForm(inFinal('ENTRYPOINT')[0]!.args);
       const expected: Record<string, string> = { handler: '9090', up: '9090', exit: '9091', client: '9092' };
       for (const [role, port] of Object.entries(expected)) {
-        const r = await probe({ APFSDS_HEALTH_CMDLINE: cmdline([role, '--config', 'x.yaml']), APFSDS_HEALTH_TIMEOUT_MS: '500' });
+        const r = await probe({ APFSDS_HEALTH_CMDLINE: cmdline([...entry, role, '--config', 'x.yaml']), APFSDS_HEALTH_TIMEOUT_MS: '500' });
         assert.match(r.stdout, new RegExp(`http://127\\.0\\.0\\.1:${port}/health`), role);
       }
-      const keygen = await probe({ APFSDS_HEALTH_CMDLINE: cmdline(['keygen']) });
+      // An absolute entry after node flags, and the sources through tsx, name the role the same way.
+      for (const argv of [
+        ['node', '--enable-source-maps', '/opt/apfsds/dist/cli/main.js', 'exit'],
+        ['node', '--import', 'tsx', 'cli/main.ts', 'exit'],
+      ]) {
+        const r = await probe({ APFSDS_HEALTH_CMDLINE: cmdline(argv), APFSDS_HEALTH_TIMEOUT_MS: '500' });
+        assert.match(r.stdout, /http:\/\/127\.0\.0\.1:9091\/health/, argv.join(' '));
+      }
+      const keygen = await probe({ APFSDS_HEALTH_CMDLINE: cmdline([...entry, 'keygen']) });
       assert.equal(keygen.code, 0);
       const off = await probe({ APFSDS_HEALTH_URL: 'none' });
       assert.equal(off.code, 0);
