@@ -1,6 +1,6 @@
 /**
- * deploy/systemd units: ExecStart runs an existing subcommand the way the docs install it,
- * the sandbox settings are there, every credential the environment points at is loaded, the
+ * deploy/systemd units: ExecStart runs an existing subcommand of the compiled build the way the
+ * docs install it (and that command line runs here, with --help), the sandbox settings are there, every credential the environment points at is loaded, the
  * APFSDS_* variables are fields the role's schema accepts (checked by loading the example
  * config with the unit's environment), and `systemd-analyze verify` accepts the units when the
  * tool is installed.
@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type ConfigFor, type Role } from '../../shared/config/index.ts';
 import { encodeKey, generateKeyPair } from '../../shared/crypto/keys.ts';
-import { CLI_COMMANDS, diskIO, hasProgram, readRepo, repoPath, run } from './support.ts';
+import { buildDist } from '../support/e2e/role-process.ts';
+import { CLI_COMMANDS, diskIO, hasProgram, readRepo, REPO, repoPath, run } from './support.ts';
 
 type Unit = Map<string, Map<string, string[]>>;
 
@@ -64,17 +65,24 @@ for (const { file, role, example } of UNITS) {
       return [e.slice(0, eq), e.slice(eq + 1)] as const;
     });
 
-    it('runs `node --import tsx cli/main.ts <role> --config FILE` from the install directory', () => {
+    it('runs `node dist/cli/main.js <role> --config FILE` of the install directory (the compiled build, no tsx)', () => {
       const argv = (one('ExecStart') ?? '').split(/\s+/);
-      assert.deepEqual(argv.slice(0, 3), ['/usr/bin/node', '--import', 'tsx']);
-      assert.equal(argv[3], `${INSTALL_DIR}/cli/main.ts`);
-      // tsx is resolved from the working directory by `--import`.
+      assert.equal(argv[0], '/usr/bin/node');
+      assert.equal(argv[1], `${INSTALL_DIR}/dist/cli/main.js`);
       assert.equal(one('WorkingDirectory'), INSTALL_DIR);
-      const sub = argv[4] ?? '';
+      const sub = argv[2] ?? '';
       assert.ok(CLI_COMMANDS.includes(sub), `subcommand ${sub} is not in cli/commands`);
       assert.equal(sub, role);
-      assert.deepEqual(argv.slice(5), ['--config', `/etc/apfsds/${role}.yaml`]);
-      assert.ok(existsSync(repoPath('cli/main.ts')));
+      assert.deepEqual(argv.slice(3), ['--config', `/etc/apfsds/${role}.yaml`]);
+    });
+
+    it('its ExecStart runs here on the compiled build (install directory = this checkout, with --help)', async () => {
+      buildDist();
+      const argv = (one('ExecStart') ?? '').split(/\s+/).map((a) => a.replace(INSTALL_DIR, REPO.replace(/\/$/, '')));
+      // /usr/bin/node may be missing here; the node on PATH stands in for it.
+      const r = await run('node', [...argv.slice(1), '--help'], { cwd: REPO, ms: 60_000 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`Usage: apfsds ${role}`));
     });
 
     it('is sandboxed and restarts on failure', () => {
