@@ -12,7 +12,8 @@
 # Usage: deploy/compose/init-secrets.sh [OUT_DIR]   (default: this directory)
 # Existing files are kept, so running it again never rotates a key behind your back; delete a
 # file to regenerate it. Private files are 0600 in a 0700 directory. Needs node (keys come from
-# `apfsds keygen` in this checkout) and openssl (the TLS certificate).
+# `apfsds keygen` in this checkout: run `npm ci && npm run build` first) and openssl (the TLS
+# certificate).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,8 +28,9 @@ chmod 0700 "$secrets" "$secrets/ca"
 chmod 0755 "$secrets/tls"
 
 apfsds() {
-  # `node --import tsx` resolves tsx from the working directory, so run from the checkout.
-  (cd "$repo" && node --import tsx cli/main.ts "$@")
+  # The checkout's `apfsds` bin: the compiled dist/cli/main.js after `npm run build`, or in a
+  # development checkout that was never built, the sources through tsx.
+  node "$repo/cli/bin.mjs" "$@"
 }
 
 keypair() {

@@ -3,7 +3,8 @@
  * generates) and subcommands that exist; with the generated material and each service's
  * environment, every role's example config loads, and the split topology agrees with itself
  * (peers, exit URLs, keys, weights 1/1/2, paths, TLS names). Two services then run for real,
- * without containers: exit-eu and h1 with their compose environment, linked to each other.
+ * without containers but on the compiled build the image runs (node dist/cli/main.js): exit-eu
+ * and h1 with their compose environment, linked to each other.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig, type ConfigFor, type Role } from '../../shared/config/index.ts';
 import { runtime } from '../../shared/runtime/detect.ts';
+import { buildDist } from '../support/e2e/role-process.ts';
 import { CLI_COMMANDS, diskIO, hasProgram, interpolate, parseYaml, readDotenv, readRepo, REPO, repoPath, run } from './support.ts';
 
 type Service = {
@@ -32,6 +34,8 @@ const COMPOSE_DIR = repoPath('deploy/compose');
 const FILES = ['docker-compose.all-in-one.yaml', 'docker-compose.split.yaml'] as const;
 const composeOf = (file: string): Compose => parseYaml(readRepo('deploy/compose', file), file) as Compose;
 const isApfsds = (s: Service): boolean => s.image === 'apfsds:local';
+/** The arguments node gets from the image's ENTRYPOINT (the compiled CLI), run from the repository. */
+const ENTRY = (JSON.parse(/^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readRepo('deploy/docker/Dockerfile'))?.[1] ?? '[]') as string[]).slice(1);
 
 const NEEDS = !hasProgram('openssl') ? 'openssl is needed by init-secrets.sh' : !hasProgram('bash') ? 'bash is needed by init-secrets.sh' : false;
 
@@ -40,6 +44,8 @@ let out = '';
 let dotenv: Record<string, string> = {};
 
 before(async () => {
+  // init-secrets.sh and the services below run the compiled CLI, as the image does.
+  buildDist();
   if (NEEDS !== false) return;
   out = mkdtempSync(join(tmpdir(), 'apfsds-compose-'));
   const r = await run('bash', [join(COMPOSE_DIR, 'init-secrets.sh'), out], { ms: 120_000 });
@@ -176,7 +182,7 @@ describe('all-in-one service', () => {
 
   it('its command line parses (run with --help, as the container would)', async () => {
     const argv = service.command!.map((a) => (a === '/etc/apfsds/up.yaml' ? repoPath('deploy/examples/all-in-one.yaml') : a));
-    const r = await run('node', ['--import', 'tsx', 'cli/main.ts', ...argv, '--help'], { cwd: REPO });
+    const r = await run('node', [...ENTRY, ...argv, '--help'], { cwd: REPO });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Usage: apfsds up/);
   });
@@ -290,11 +296,11 @@ describe('split topology', { skip: NEEDS }, () => {
   });
 });
 
-/** A node child running `apfsds ...` with JSON logs. */
+/** A node child running `apfsds ...` (the compiled CLI) with JSON logs. */
 type Proc = { child: ChildProcess; lines: Record<string, unknown>[]; stderr: () => string; exited: Promise<number | null> };
 
 function start(argv: string[], env: Record<string, string>): Proc {
-  const child = spawn('node', ['--import', 'tsx', 'cli/main.ts', ...argv], {
+  const child = spawn('node', [...ENTRY, ...argv], {
     cwd: REPO,
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', NO_COLOR: '1', APFSDS_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
