@@ -19,6 +19,7 @@ type Obj = Record<string, unknown>;
 type K8s = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Obj; data?: Record<string, string> };
 type Container = {
   name: string;
+  command?: string[];
   args: string[];
   env?: { name: string; value?: string; valueFrom?: Obj }[];
   ports: { name: string; containerPort: number }[];
@@ -264,7 +265,7 @@ describe('deploy/helm/apfsds rendered', () => {
     assert.ok(handlerContainer.volumeMounts.some((m) => m.name === 'data' && m.mountPath === '/var/lib/apfsds'));
   });
 
-  it('every pod: an existing subcommand, probes on /health and /ready by port name, mounts of real volumes, hardened', () => {
+  it('every pod: an existing subcommand run by the image ENTRYPOINT, probes on /health and /ready by port name, mounts of real volumes, only raft data writable, hardened', () => {
     for (const w of [sts, ...deployments]) {
       const pod = podTemplate(w);
       const c = pod.spec.containers[0]!;
@@ -276,7 +277,11 @@ describe('deploy/helm/apfsds rendered', () => {
       assert.equal(c.livenessProbe.httpGet.path, '/health');
       const volumeNames = new Set([...pod.spec.volumes.map((v) => v.name), ...(w.kind === 'StatefulSet' ? ['data'] : [])]);
       for (const m of c.volumeMounts) assert.ok(volumeNames.has(m.name), `${w.metadata.name}: volume ${m.name}`);
-      assert.ok(c.volumeMounts.some((m) => m.mountPath === '/tmp'), 'writable /tmp for tsx under a read-only root');
+      // The image's ENTRYPOINT (node dist/cli/main.js) runs the args; nothing else is writable
+      // under the read-only root than the handler's raft data.
+      assert.equal(c.command, undefined, `${w.metadata.name}: command overrides the image ENTRYPOINT`);
+      const writable = c.volumeMounts.filter((m) => m.readOnly !== true).map((m) => m.name);
+      assert.deepEqual(writable, w.kind === 'StatefulSet' ? ['data'] : [], `${w.metadata.name}: writable mounts`);
       assert.equal(c.securityContext['readOnlyRootFilesystem'], true);
       assert.equal(c.securityContext['allowPrivilegeEscalation'], false);
       assert.equal(pod.spec.securityContext['runAsNonRoot'], true);

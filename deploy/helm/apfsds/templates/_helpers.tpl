@@ -167,10 +167,3 @@ config, merge over the result.
 {{- $cfg = mergeOverwrite $cfg (deepCopy (default (dict) $ctx.Values.exitDefaults.config)) (deepCopy (default (dict) $e.config)) -}}
 {{- toYaml $cfg -}}
 {{- end -}}
-
-{{/* A writable /tmp under the read-only root filesystem (tsx caches compiled sources there). */}}
-{{- define "apfsds.tmpVolume" -}}
-- name: tmp
-  emptyDir:
-    sizeLimit: 64Mi
-{{- end -}}
