@@ -3,6 +3,9 @@
  * `run(argv: string[]): Promise<number>` (the exit code) and a one-line `summary`.
  */
 import { readdirSync } from 'node:fs';
+import { tuneGarbageCollector } from '../shared/runtime/gc-tuning.ts';
+
+tuneGarbageCollector();
 
 type Command = { run(argv: string[]): Promise<number>; summary: string };
 
