@@ -29,6 +29,11 @@ if (files.length === 0) {
 }
 
 const env = { ...process.env, APFSDS_TEST_RUNTIME: runtime };
+// Tests that run the compiled product (`npm start`'s path) need dist/: build it once here, so
+// test files running in parallel never write it at the same time (their buildDist() is then a
+// no-op: tsc finds nothing to emit).
+const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
 let result;
 if (runtime === 'node') {
   result = spawnSync(

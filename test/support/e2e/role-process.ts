@@ -32,14 +32,15 @@ const NODE_FLAGS = (process.env['APFSDS_E2E_NODE_FLAGS'] ?? '').split(' ').filte
 let built = false;
 
 /**
- * Compiles the product (`npm run build`: tsc -p tsconfig.build.json, incremental) into dist/
- * once per process, so roles can run the JavaScript that `npm start` and the deploy artifacts
- * run. Throws with tsc's output when the build fails.
+ * Builds the product into dist/ (`npm run build`: scripts/build.mjs, incremental tsc) once per
+ * process, so roles can run the JavaScript that `npm start` and the deploy artifacts run. The
+ * Node test run builds before any test file starts (scripts/test.mjs), so this is a no-op there
+ * and no two test files write dist/ at once. Throws with tsc's output when the build fails.
  */
 export function buildDist(): void {
   if (built) return;
-  const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
-  const result = spawnSync(hostRuntime === 'node' ? process.execPath : 'node', [tsc, '-p', join(REPO, 'tsconfig.build.json')], { cwd: REPO, encoding: 'utf8' });
+  const script = join(REPO, 'scripts', 'build.mjs');
+  const result = spawnSync(hostRuntime === 'node' ? process.execPath : 'node', [script], { cwd: REPO, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`npm run build failed (${result.status ?? result.signal}):\n${result.stdout}${result.stderr}`);
   built = true;
 }
