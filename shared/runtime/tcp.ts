@@ -1,7 +1,7 @@
 import net from 'node:net';
-import { setImmediate as afterIo } from 'node:timers';
 import { codedError, ErrorCode } from '../errors.ts';
 import { armDeadline, type DeadlineOptions } from './deadline.ts';
+import { WriteBatch } from './write-batch.ts';
 
 /** Default budget for a TCP connect when the caller gives none. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -88,15 +88,13 @@ class NodeTcpConnection implements TcpConnection {
   #onData: (chunk: Uint8Array) => void = () => {};
   #onEnd: () => void = () => {};
   #onDrain: () => void = () => {};
-  #corked = false;
+  readonly #batch: WriteBatch;
   #needDrain = false;
-  readonly #uncork = (): void => {
-    this.#corked = false;
-    if (!this.#socket.destroyed) this.#socket.uncork();
-  };
 
   constructor(socket: net.Socket) {
     this.#socket = socket;
+    // One frame per write when relaying: batched into one writev (write-batch.ts).
+    this.#batch = new WriteBatch(socket);
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
     this.localAddress = socket.localAddress ?? '';
@@ -127,13 +125,7 @@ class NodeTcpConnection implements TcpConnection {
   write(data: Uint8Array): boolean {
     const socket = this.#socket;
     if (socket.destroyed || socket.writableEnded) return false;
-    if (!this.#corked) {
-      // A relay writes one chunk per DATA frame; corked until this loop turn's I/O callbacks
-      // are done, they leave in one writev instead of a syscall (and a peer wakeup) each.
-      this.#corked = true;
-      socket.cork();
-      afterIo(this.#uncork);
-    }
+    this.#batch.hold();
     socket.write(data);
     // The socket said false at its own 16 KiB mark, so it emits 'drain' once it empties.
     if (socket.writableLength < TCP_WRITE_HIGH_WATER) return true;

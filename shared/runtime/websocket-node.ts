@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-import { setImmediate as afterIo, setTimeout as startTimer, clearTimeout as stopTimer } from 'node:timers';
+import { setTimeout as startTimer, clearTimeout as stopTimer } from 'node:timers';
 import type { WebSocket as WsLibSocket, RawData } from 'ws';
 import { codedError, ErrorCode } from '../errors.ts';
 import {
@@ -12,6 +12,7 @@ import {
   type WsMessageHandler,
   type WsReadyState,
 } from './websocket.ts';
+import { WriteBatch } from './write-batch.ts';
 
 /** How long terminate() waits for queued bytes to flush before it drops the socket outright. */
 const TERMINATE_FLUSH_MS = 2_000;
@@ -119,12 +120,11 @@ export class NodeWsConnection implements WsConnection {
   readonly #socket: Socket;
   readonly #limits: WsLimits;
   readonly #afterWrite: (err?: Error | null) => void;
-  readonly #uncork: () => void;
+  readonly #batch: WriteBatch;
   /** Client side (frames must be masked), server side, or unknown (no sendParts fast path). */
   readonly #masks: boolean | null;
   readonly #maskKey = Buffer.alloc(4);
   readonly #maskScratch = Buffer.alloc(4);
-  #corked = false;
   #state: WsReadyState = 'open';
   #onMessage: WsMessageHandler | null = null;
   #onDrain: (() => void) | null = null;
@@ -157,10 +157,8 @@ export class NodeWsConnection implements WsConnection {
     // ws marks its own side this way in every 8.x release; anything else disables sendParts.
     const isServer = (raw as unknown as { _isServer?: unknown })._isServer;
     this.#masks = typeof isServer === 'boolean' ? !isServer : null;
-    this.#uncork = () => {
-      this.#corked = false;
-      if (!socket.destroyed) socket.uncork();
-    };
+    // Messages sent in one job (or, when large, in one loop turn) leave in one writev.
+    this.#batch = new WriteBatch(socket);
     raw.on('message', (data, isBinary) => this.#receive(data, isBinary));
     raw.on('error', (err) => this.#fail(err));
     raw.on('close', (code, reason) => this.#finish(code, reason));
@@ -177,7 +175,7 @@ export class NodeWsConnection implements WsConnection {
 
   send(data: Uint8Array): boolean {
     if (this.#state !== 'open') return false;
-    this.#cork();
+    this.#batch.hold();
     this.#raw.send(data, this.#afterWrite);
     return this.#belowHighWater();
   }
@@ -205,7 +203,7 @@ export class NodeWsConnection implements WsConnection {
     for (const p of parts) length += p.byteLength;
     const key = masks ? this.#maskKey : null;
     if (key !== null) nextMaskKey(key);
-    this.#cork();
+    this.#batch.hold();
     const socket = this.#socket;
     socket.write(frameHeader(length, key));
     let offset = 0;
@@ -227,17 +225,6 @@ export class NodeWsConnection implements WsConnection {
     return true;
   }
 
-  #cork(): void {
-    if (!this.#corked) {
-      // Everything sent until the I/O callbacks of this loop turn are done leaves in one
-      // writev: a syscall per message (and a wakeup of the peer per syscall on loopback)
-      // was the largest cost of a bulk transfer. The queued bytes still count in
-      // bufferedAmount, so the watermarks below hold as before.
-      this.#corked = true;
-      this.#socket.cork();
-      afterIo(this.#uncork);
-    }
-  }
 
   onMessage(handler: WsMessageHandler): void {
     this.#onMessage = handler;
