@@ -129,12 +129,12 @@ describe('deploy/docker/Dockerfile', () => {
     const install = runs.findIndex((r) => /\bnpm ci\b/.test(r) && !/--omit=dev\b/.test(r));
     const compile = runs.findIndex((r) => /\bnpm run build\b/.test(r));
     assert.ok(install >= 0 && compile > install, 'npm ci with the compiler, then npm run build');
-    assert.equal(pkg.scripts['build'], 'tsc -p tsconfig.build.json');
+    assert.equal(pkg.scripts['build'], 'node scripts/build.mjs');
     assert.equal(buildConfig.compilerOptions.outDir, 'dist');
     assert.ok(stageCopies().some((c) => c.from === 'build' && c.src === '/app/dist' && c.dest === './dist'));
     // The build reads both tsconfig files and every directory tsconfig.build.json includes.
     const copied = contextCopies(build).map((c) => c.src);
-    for (const need of ['tsconfig.build.json', buildConfig.extends.replace(/^\.\//, ''), ...buildConfig.include]) {
+    for (const need of ['scripts/build.mjs', 'tsconfig.build.json', buildConfig.extends.replace(/^\.\//, ''), ...buildConfig.include]) {
       assert.ok(copied.includes(need), `the build stage does not copy ${need}`);
     }
   });
