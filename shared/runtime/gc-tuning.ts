@@ -11,16 +11,6 @@
  * Memory stays bounded by the same old-generation limit.
  */
 
-/**
- * Node command-line flags every launcher passes (`npm start`, the systemd units, the image's
- * ENTRYPOINT, the tunnel bench): V8 sizes the young generation when the process starts, so
- * these cannot be set from inside. A young generation of 16-32 MB lets the buffers in flight
- * die young instead of being promoted, which otherwise can still tip a relay into the storm of
- * full collections described above (seen in about one run in four without them, none in six
- * with them); the cost is about 20 MiB more resident memory per process.
- */
-export const RELAY_NODE_FLAGS = ['--max-semi-space-size=32', '--min-semi-space-size=16'] as const;
-
 /** V8 flags the CLI sets before any role starts. */
 export const RELAY_V8_FLAGS = ['--no-incremental-marking-task'] as const;
 

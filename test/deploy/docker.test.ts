@@ -17,7 +17,6 @@ import { validateConfig } from '../../shared/config/index.ts';
 import { encodeKey, generateKeyPair } from '../../shared/crypto/keys.ts';
 import { buildDist } from '../support/e2e/role-process.ts';
 import { CLI_COMMANDS, listFiles, readRepo, REPO, repoPath, run } from './support.ts';
-import { RELAY_NODE_FLAGS } from '../../shared/runtime/gc-tuning.ts';
 
 type Instruction = { op: string; args: string; stage: number };
 
@@ -149,10 +148,10 @@ describe('deploy/docker/Dockerfile', () => {
     assert.ok(dockerfile.indexOf(users[0]!) < entry, 'USER comes before ENTRYPOINT');
   });
 
-  it('has the ENTRYPOINT node RELAY_NODE_FLAGS dist/cli/main.js, a file the build emits, with package.json beside it (ES modules)', () => {
+  it('has the ENTRYPOINT node dist/cli/main.js, a file the build emits, with package.json beside it (ES modules)', () => {
     const entry = inFinal('ENTRYPOINT');
     assert.equal(entry.length, 1);
-    assert.deepEqual(execForm(entry[0]!.args), ['node', ...RELAY_NODE_FLAGS, 'dist/cli/main.js']);
+    assert.deepEqual(execForm(entry[0]!.args), ['node', 'dist/cli/main.js']);
     assert.equal(inFinal('WORKDIR').at(-1)?.args, '/app');
     assert.ok(existsSync(repoPath('dist/cli/main.js')), 'npm run build emits dist/cli/main.js');
     // Without "type": "module" next to dist/, node would load the compiled files as CommonJS.

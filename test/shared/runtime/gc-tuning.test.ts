@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runtime } from '../../../shared/runtime/detect.ts';
-import { RELAY_NODE_FLAGS, RELAY_V8_FLAGS, tuneGarbageCollector } from '../../../shared/runtime/gc-tuning.ts';
+import { RELAY_V8_FLAGS, tuneGarbageCollector } from '../../../shared/runtime/gc-tuning.ts';
 
 const MODULE = fileURLToPath(new URL('../../../shared/runtime/gc-tuning.ts', import.meta.url));
 
@@ -32,16 +31,5 @@ describe('tuneGarbageCollector', () => {
       const name = flag.replace(/^--no-/, '--');
       assert.ok(listed.includes(`  ${name} `) || listed.includes(`  ${name}\n`), `${name} is a V8 flag of this Node`);
     }
-  });
-
-  it('npm start passes the launch flags (the systemd and image tests check theirs)', () => {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
-    assert.equal(pkg.scripts['start'], `node ${RELAY_NODE_FLAGS.join(' ')} dist/cli/main.js up`);
-  });
-
-  it('launch flags are ones node accepts', () => {
-    if (runtime === 'deno') return;
-    const child = spawnSync(process.execPath, [...RELAY_NODE_FLAGS, '-e', '0'], { encoding: 'utf8' });
-    assert.equal(child.status, 0, child.stderr);
   });
 });

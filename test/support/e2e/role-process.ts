@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { runtime as hostRuntime } from '../../../shared/runtime/detect.ts';
-import { RELAY_NODE_FLAGS } from '../../../shared/runtime/gc-tuning.ts';
 import { deferred, within, type Deferred } from './wait.ts';
 
 /** The repository root (cwd of every role process). */
@@ -54,8 +53,7 @@ export function builtPath(entry: string): string {
 
 /**
  * The executable and arguments that run the TypeScript file `entry` with `args` on `rt`;
- * with `fromBuild` on Node, the compiled dist/ file with the flags every launcher passes
- * (RELAY_NODE_FLAGS) instead (call buildDist() first).
+ * with `fromBuild` on Node, the compiled dist/ file instead (call buildDist() first).
  */
 export function scriptCommand(entry: string, args: readonly string[], rt: 'node' | 'deno' = roleRuntime, fromBuild = false): { file: string; args: string[] } {
   if (rt === 'deno') {
@@ -63,7 +61,7 @@ export function scriptCommand(entry: string, args: readonly string[], rt: 'node'
     return { file: deno, args: ['run', '-A', entry, ...args] };
   }
   const node = hostRuntime === 'node' ? process.execPath : 'node';
-  if (fromBuild) return { file: node, args: [...RELAY_NODE_FLAGS, ...NODE_FLAGS, builtPath(entry), ...args] };
+  if (fromBuild) return { file: node, args: [...NODE_FLAGS, builtPath(entry), ...args] };
   return { file: node, args: [...NODE_FLAGS, '--import', 'tsx', entry, ...args] };
 }
 
