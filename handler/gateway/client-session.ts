@@ -62,8 +62,8 @@ export class ClientSession {
   readonly #tag: Uint8Array;
   // One router, meter and observer per session, shared by its streams: built per stream they
   // were a dozen closures and two Maps for every idle stream.
-  readonly #routerForStreams: StreamRouter;
-  readonly #meterForStreams: StreamMeter;
+  readonly #router: StreamRouter;
+  readonly #meter: StreamMeter;
   readonly #observer: BridgeObserver;
 
   constructor(est: ChannelEstablished, user: UserRecord, account: UserAccount<ClientSession>, deps: SessionDeps, onClosed: (s: ClientSession) => void) {
@@ -74,8 +74,8 @@ export class ClientSession {
     this.#region = est.remoteHello.region.toLowerCase();
     this.#tag = originTag(user.id);
     this.logger = deps.logger.child({ session: this.id, user: user.id });
-    this.#routerForStreams = this.#router();
-    this.#meterForStreams = this.#meter();
+    this.#router = this.#makeRouter();
+    this.#meter = this.#makeMeter();
     const metrics = deps.metrics;
     this.#observer = {
       selected: (exit) => metrics?.exitSelections.inc({ exit }),
@@ -135,14 +135,14 @@ export class ClientSession {
     const bridge = new StreamBridge({
       client: stream,
       tag: this.#tag,
-      router: this.#routerForStreams,
-      meter: this.#meterForStreams,
+      router: this.#router,
+      meter: this.#meter,
       observer: this.#observer,
     });
     void bridge.run();
   }
 
-  #router(): StreamRouter {
+  #makeRouter(): StreamRouter {
     const { selector, links, state } = this.#deps;
     const userId = this.userId;
     const request = (): PickRequest => {
@@ -166,7 +166,7 @@ export class ClientSession {
     };
   }
 
-  #meter(): StreamMeter {
+  #makeMeter(): StreamMeter {
     const { ledger, state, metrics } = this.#deps;
     const bucket = this.#account.bucket;
     const userId = this.userId;
