@@ -159,6 +159,24 @@ describe('exit routing through links', () => {
     await assert.rejects(s.opened, (err: { reason?: number }) => err.reason === OpenFailReason.NO_EXIT);
   });
 
+  it('routes a session\'s next streams by the user\'s allowed regions as they are now', async () => {
+    const { handler, exits } = await setup([
+      { id: 'a', region: 'us' },
+      { id: 'b', region: 'eu' },
+    ]);
+    const client = await connectClient(handler.port, user);
+    cleanup.push(() => client.close());
+    assert.deepEqual(await openMany(client.session, 20), []);
+    assert.ok(exits.get('a')!.opens.length > 0 && exits.get('b')!.opens.length > 0, 'both regions while every region is allowed');
+    const before = exits.get('a')!.opens.length;
+    assert.equal((await handler.store.propose({ v: 1, op: 'user.update', id: 'u', allowedRegions: ['eu'] })).ok, true);
+    assert.deepEqual(await openMany(client.session, 20), []);
+    assert.equal(exits.get('a')!.opens.length, before, 'no new stream in a region the user lost');
+    assert.equal((await handler.store.propose({ v: 1, op: 'user.update', id: 'u', allowedRegions: [] })).ok, true);
+    const s = client.session.open(tcpRequest());
+    await assert.rejects(s.opened, (err: { reason?: number }) => err.reason === OpenFailReason.NO_EXIT);
+  });
+
   it('sends no new streams to a draining exit while its open stream finishes', async () => {
     const { handler, exits } = await setup([
       { id: 'a', region: 'us' },
