@@ -59,6 +59,8 @@ export class Outbox {
   private readonly o: OutboxOptions;
   private readonly batch: FrameBatch;
   private readonly fillLimit: number;
+  /** The BUCKETS padding sizes, then the message size itself. */
+  private readonly buckets: readonly number[];
   private control: Frame[] = [];
   private controlHead = 0;
   private datagrams: Frame[] = [];
@@ -87,6 +89,7 @@ export class Outbox {
     const reserve =
       options.paddingPolicy === PaddingPolicy.RANDOM ? 255 : options.paddingPolicy === PaddingPolicy.BUCKETS ? FRAME_HEADER_LENGTH : 0;
     this.fillLimit = options.messageSize - reserve;
+    this.buckets = [...BUCKETS, options.messageSize];
   }
 
   /** Queues a control frame; they go out ahead of DATA, in order. */
@@ -305,7 +308,7 @@ export class Outbox {
       const extra = this.o.randomInt(256);
       if (extra >= FRAME_HEADER_LENGTH) this.batch.padTo(length + extra);
     } else if (this.o.paddingPolicy === PaddingPolicy.BUCKETS) {
-      for (const b of [...BUCKETS, this.o.messageSize]) {
+      for (const b of this.buckets) {
         const gap = b - length;
         if (gap === 0 || (gap >= FRAME_HEADER_LENGTH && b <= this.o.messageSize)) {
           this.batch.padTo(b);
