@@ -3,8 +3,8 @@
  * (`apfsds <role> --config FILE`) on the same runtime as the test runner: `node --import tsx
  * cli/main.ts` under Node, `deno run -A cli/main.ts` under Deno, so a Deno test run proves the
  * roles on Deno; or, on Node with `fromBuild`, the compiled `node dist/cli/main.js` that
- * `npm start` and the deploy artifacts run. Collects every output line (JSON log lines parsed), waits for lines with a
- * deadline, and stops with SIGTERM, then SIGKILL.
+ * `npm start` and the deploy artifacts run. Collects every output line (JSON log lines
+ * parsed), waits for lines with a deadline, and stops with SIGTERM, then SIGKILL.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
