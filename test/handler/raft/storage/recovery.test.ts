@@ -13,6 +13,17 @@ async function walFiles(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((n) => n.endsWith('.wal')).sort().map((n) => join(dir, n));
 }
 
+/** Small segments for the chain tests: 60 entries of 300 bytes fill three or more of them. */
+const CHAIN_SEGMENT_BYTES = 4096;
+
+/** Writes entries 1..60 across several segments and closes the log; returns the segment files in order. */
+async function writeSegmentChain(dir: string): Promise<string[]> {
+  const a = await openRaftStorage({ dir, segmentBytes: CHAIN_SEGMENT_BYTES });
+  for (let i = 1; i <= 60; i += 5) await a.storage.append(makeEntries(i, i + 4, 1, 300));
+  await a.storage.close();
+  return walFiles(dir);
+}
+
 /** Byte offsets where each record of a segment file starts. */
 function recordOffsets(bytes: Uint8Array): number[] {
   const view = viewOf(bytes);
@@ -120,16 +131,13 @@ test('a bad checksum in the middle of the last segment refuses to start, naming 
 test('damage to the final record of an earlier segment is corruption, not a torn tail', async () => {
   const { dir, cleanup } = await tempDir();
   try {
-    const a = await openRaftStorage({ dir, segmentBytes: 4096 });
-    for (let i = 1; i <= 60; i += 5) await a.storage.append(makeEntries(i, i + 4, 1, 300));
-    await a.storage.close();
-    const files = await walFiles(dir);
+    const files = await writeSegmentChain(dir);
     assert.ok(files.length >= 3);
     const victim = files[1]!;
     const bytes = new Uint8Array(await readFile(victim));
     const lastRecord = recordOffsets(bytes).at(-1)!;
     await writeFile(victim, bytes.subarray(0, bytes.length - 3));
-    await assert.rejects(openRaftStorage({ dir, segmentBytes: 4096 }), expectCorrupt(victim, lastRecord));
+    await assert.rejects(openRaftStorage({ dir, segmentBytes: CHAIN_SEGMENT_BYTES }), expectCorrupt(victim, lastRecord));
   } finally {
     await cleanup();
   }
@@ -138,12 +146,9 @@ test('damage to the final record of an earlier segment is corruption, not a torn
 test('a missing segment in the middle of the chain refuses to start', async () => {
   const { dir, cleanup } = await tempDir();
   try {
-    const a = await openRaftStorage({ dir, segmentBytes: 4096 });
-    for (let i = 1; i <= 60; i += 5) await a.storage.append(makeEntries(i, i + 4, 1, 300));
-    await a.storage.close();
-    const files = await walFiles(dir);
+    const files = await writeSegmentChain(dir);
     await unlink(files[1]!);
-    await assert.rejects(openRaftStorage({ dir, segmentBytes: 4096 }), expectCorrupt(files[2]!, 0));
+    await assert.rejects(openRaftStorage({ dir, segmentBytes: CHAIN_SEGMENT_BYTES }), expectCorrupt(files[2]!, 0));
   } finally {
     await cleanup();
   }
