@@ -56,6 +56,24 @@ async function setup(
   return { handler, exits: started };
 }
 
+/** Exit a in the US and b in the EU, a client that prefers the US, and one stream open through a. */
+async function oneStreamOnUsExit(): Promise<{
+  handler: RunningHandler;
+  exits: Map<string, FakeExit>;
+  client: Awaited<ReturnType<typeof connectClient>>;
+  old: ReturnType<MuxSession['open']>;
+}> {
+  const { handler, exits } = await setup([
+    { id: 'a', region: 'us' },
+    { id: 'b', region: 'eu' },
+  ]);
+  const client = await connectClient(handler.port, user, { region: 'us' });
+  cleanup.push(() => client.close());
+  const old = client.session.open(tcpRequest());
+  await old.opened;
+  return { handler, exits, client, old };
+}
+
 /** Opens `n` streams in batches, each a tiny echo; resolves with the failures. */
 async function openMany(session: MuxSession, n: number, batch = 200): Promise<unknown[]> {
   const failures: unknown[] = [];
@@ -118,14 +136,7 @@ describe('exit routing through links', () => {
   });
 
   it('opens no new streams on a link the exit sent GOAWAY on, and lets its open stream finish', async () => {
-    const { handler, exits } = await setup([
-      { id: 'a', region: 'us' },
-      { id: 'b', region: 'eu' },
-    ]);
-    const client = await connectClient(handler.port, user, { region: 'us' });
-    cleanup.push(() => client.close());
-    const old = client.session.open(tcpRequest());
-    await old.opened;
+    const { handler, exits, client, old } = await oneStreamOnUsExit();
     const a = exits.get('a')!;
     a.refuseLinks = true;
     a.goAway();
@@ -178,14 +189,7 @@ describe('exit routing through links', () => {
   });
 
   it('sends no new streams to a draining exit while its open stream finishes', async () => {
-    const { handler, exits } = await setup([
-      { id: 'a', region: 'us' },
-      { id: 'b', region: 'eu' },
-    ]);
-    const client = await connectClient(handler.port, user, { region: 'us' });
-    cleanup.push(() => client.close());
-    const old = client.session.open(tcpRequest());
-    await old.opened;
+    const { handler, exits, client, old } = await oneStreamOnUsExit();
     assert.equal(exits.get('a')!.opens.length, 1);
     const drained = await handler.store.propose({ v: 1, op: 'exit.update', id: 'a', state: 'draining' });
     assert.equal(drained.ok, true);
