@@ -9,6 +9,7 @@
  */
 import net from 'node:net';
 import process from 'node:process';
+import { exitWithParent } from './child-lifecycle.ts';
 
 function listen(onSocket: (s: net.Socket) => void): Promise<number> {
   const server = net.createServer({ allowHalfOpen: true }, (s) => {
@@ -48,7 +49,4 @@ const idle = await listen((s) => {
 });
 
 process.stdout.write(`${JSON.stringify({ sink, echo, idle })}\n`);
-process.stdin.on('close', () => process.exit(0));
-process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
-process.on('SIGTERM', () => process.exit(0));
+exitWithParent();

@@ -6,6 +6,7 @@
  */
 import net from 'node:net';
 import process from 'node:process';
+import { exitWithParent } from './child-lifecycle.ts';
 
 const target = Number(process.argv[2]);
 if (!Number.isInteger(target) || target <= 0 || target > 65_535) {
@@ -25,7 +26,4 @@ server.listen({ host: '127.0.0.1', port: 0 }, () => {
   const a = server.address();
   process.stdout.write(`${JSON.stringify({ port: typeof a === 'object' && a !== null ? a.port : 0 })}\n`);
 });
-process.stdin.on('close', () => process.exit(0));
-process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
-process.on('SIGTERM', () => process.exit(0));
+exitWithParent();
