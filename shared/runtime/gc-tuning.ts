@@ -15,21 +15,18 @@
  *     the cost is about 28 MiB more resident in the handler after bulk traffic.
  * The heap's maximum size is unchanged, so memory stays bounded (docs/runtime.md).
  */
+import v8 from 'node:v8';
+import { isNode } from './detect.ts';
+
 /** V8 flags the CLI sets before any role starts. */
 export const RELAY_V8_FLAGS = ['--no-incremental-marking-task', '--heap-growing-percent=300'] as const;
 
-type V8Module = { setFlagsFromString(flags: string): void };
-
 /**
- * Sets RELAY_V8_FLAGS through node:v8 where the runtime supports it (Node); returns the flags
- * that were set (none on a runtime without node:v8 flag control, such as Deno, whose defaults
- * then apply).
+ * Sets RELAY_V8_FLAGS through node:v8 on Node; returns the flags that were set (none on Deno,
+ * whose defaults then apply).
  */
 export function tuneGarbageCollector(): readonly string[] {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown; versions?: { deno?: string } } }).process;
-  if (proc?.versions?.deno !== undefined) return [];
-  const v8 = proc?.getBuiltinModule?.('node:v8') as V8Module | undefined;
-  if (v8 === undefined) return [];
+  if (!isNode) return [];
   for (const flag of RELAY_V8_FLAGS) v8.setFlagsFromString(flag);
   return RELAY_V8_FLAGS;
 }
