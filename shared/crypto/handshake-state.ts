@@ -105,8 +105,13 @@ export class HandshakeState {
     this.initiator = options.initiator;
     this.#s = options.s ?? null;
     this.#backend = options.backend ?? this.#s?.backend ?? cryptoBackend();
-    if (this.#s !== null && this.#s.backend.name !== this.#backend.name) {
-      throw codedError(TypeError, ErrorCode.BAD_KEY, `The static key belongs to the ${this.#s.backend.name} backend: expected ${this.#backend.name}`);
+    if (this.#s !== null && this.#s.backend !== this.#backend) {
+      const { backend } = this.#s;
+      throw codedError(
+        TypeError,
+        ErrorCode.BAD_KEY,
+        `The static key belongs to the ${backend.name} (${backend.provider}) backend: expected ${this.#backend.name} (${this.#backend.provider})`,
+      );
     }
     this.#rs = options.rs === undefined ? null : this.#importRemote(options.rs);
     this.#psks = (options.psks ?? []).map((psk) => psk.slice());

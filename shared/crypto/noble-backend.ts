@@ -115,6 +115,7 @@ const hashes = { BLAKE2s: nobleHash('BLAKE2s'), SHA256: nobleHash('SHA256') } as
 /** The pure @noble backend. */
 export const nobleBackend: CryptoBackend = {
   name: 'noble',
+  provider: '@noble',
   aead,
   x25519,
   hash: (name) => hashes[name],

@@ -1,7 +1,7 @@
 /**
  * The primitive interfaces a crypto backend provides: ChaCha20-Poly1305 (RFC 8439), X25519
  * (RFC 7748) and the two Noise hash functions (Noise spec rev 34, sections 4.1 to 4.3).
- * Two backends implement them: native (node:crypto, in shared/runtime/native-crypto.ts) and pure
+ * Two backends implement them: native (libsodium and node:crypto, in shared/runtime/) and pure
  * (@noble, in noble-backend.ts). Both must produce identical bytes.
  */
 
@@ -85,6 +85,8 @@ export interface NoiseHash {
 /** Everything the Noise layer needs from one backend. */
 export interface CryptoBackend {
   readonly name: CryptoBackendName;
+  /** The libraries behind it, for logs and test names: "libsodium + node:crypto", "@noble". */
+  readonly provider: string;
   readonly aead: Aead;
   readonly x25519: X25519;
   /** The hash function for a Noise protocol name's hash part. */

@@ -1,13 +1,16 @@
 /**
- * The native crypto backend: node:crypto (OpenSSL on Node, Rust on Deno's node compat).
- * This is the only file that loads node:crypto. It loads it at run time, so a runtime without
- * node:crypto (or without ChaCha20-Poly1305 and X25519 in it) gets `nativeCryptoBackend === null`
- * and the selector falls back to the pure @noble backend.
+ * The native crypto backend: compiled code rather than JavaScript. ChaCha20-Poly1305 and X25519
+ * come from libsodium (libsodium.ts) where its addon loads, else from node:crypto (OpenSSL on
+ * Node, Rust on Deno's node compat); the Noise hashes always from node:crypto. This is the only
+ * file that loads node:crypto. It loads it at run time, so a runtime without node:crypto (or
+ * without ChaCha20-Poly1305 and X25519 in it) gets `nativeCryptoBackend === null` and the
+ * selector falls back to the pure @noble backend.
  *
- * Speed notes, measured (bench/crypto.ts): a KeyObject import costs more than a DH, so X25519
- * keys are held as KeyObjects (DhKeyPair/DhPublicKey handles) and static ones are imported
- * once; ephemerals come from generateKeyPairSync, whose job also encodes their public half
- * (exporting a generated key later can deadlock Node 20; see generateKeyPair below).
+ * Speed notes for the node:crypto path, measured (bench/crypto.ts): a KeyObject import costs
+ * about a quarter of a DH, so X25519 keys are held as KeyObjects (DhKeyPair/DhPublicKey handles)
+ * and static ones are imported once; ephemerals come from generateKeyPairSync, whose job also
+ * encodes their public half (exporting a generated key later can deadlock Node 20; see
+ * generateKeyPair below).
  */
 import type * as NodeCrypto from 'node:crypto';
 import { ErrorCode, codedError } from '../errors.ts';
@@ -15,7 +18,6 @@ import { encodeBase64url, tryDecodeBase64url } from '../crypto/base64url.ts';
 import { checkKeyLength } from '../crypto/bytes.ts';
 import { hkdfFromHmac } from '../crypto/hkdf.ts';
 import { oneShotNoiseHash } from '../crypto/oneshot-hash.ts';
-import { shortOpen, shortSealInto } from '../crypto/short-aead.ts';
 import type { SplitAead } from '../crypto/cipher-state.ts';
 import {
   KEY_LENGTH,
@@ -27,6 +29,8 @@ import {
   type NoiseHashName,
   type X25519,
 } from '../crypto/types.ts';
+import { builtin } from './builtin.ts';
+import { createSodiumAead, createSodiumX25519, libsodium, type Sodium } from './libsodium.ts';
 
 type NodeCryptoModule = typeof NodeCrypto;
 type KeyObject = NodeCrypto.KeyObject;
@@ -34,19 +38,7 @@ type LatinHash = (algorithm: string, data: Uint8Array, outputEncoding: 'latin1')
 type JwkKeyPair = { privateKey: KeyObject; publicKey: NodeCrypto.JsonWebKey };
 
 const ALGORITHM = 'chacha20-poly1305';
-// Up to this many plaintext bytes the JavaScript ChaCha20-Poly1305 of short-aead.ts is faster
-// than creating a node:crypto cipher (measured per seal: 1.1 us against 6.0 at 64 bytes, 2.8
-// against 8.6 at 300, 4.2 against 8.5 at 512; even near 1 KiB): handshake payloads and small
-// messages take it, including an interactive message with up to 255 bytes of random padding.
-const SHORT_AEAD_LIMIT = 512;
 const TAG_OPTIONS = { authTagLength: TAG_LENGTH } as const;
-
-// process.getBuiltinModule (Node >= 20.16, Deno 2) loads built-ins synchronously where they
-// exist and lets a runtime without them fall back, with no top-level await in the import graph.
-function builtin<T>(id: string): T | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  return proc?.getBuiltinModule?.(id) as T | undefined;
-}
 
 function loadNodeCrypto(): NodeCryptoModule | null {
   try {
@@ -72,7 +64,7 @@ function fromBase64url(text: string | undefined): Uint8Array {
   return bytes;
 }
 
-function createAead(c: NodeCryptoModule): SplitAead {
+function createNodeAead(c: NodeCryptoModule): SplitAead {
   function sealInto(
     key: Uint8Array,
     nonce: Uint8Array,
@@ -85,7 +77,6 @@ function createAead(c: NodeCryptoModule): SplitAead {
     if (offset < 0 || offset + n > out.length) {
       throw codedError(RangeError, ErrorCode.BUFFER_LIMIT, `The output has no room: expected ${n} bytes from offset ${offset}`);
     }
-    if (plaintext.length <= SHORT_AEAD_LIMIT) return shortSealInto(key, nonce, ad, plaintext, out, offset);
     const cipher = c.createCipheriv(ALGORITHM, key, nonce, TAG_OPTIONS);
     if (ad !== null && ad.length > 0) cipher.setAAD(ad, { plaintextLength: plaintext.length });
     out.set(cipher.update(plaintext), offset);
@@ -96,11 +87,6 @@ function createAead(c: NodeCryptoModule): SplitAead {
   const aead: SplitAead = {
     sealInto,
     sealParts(key, nonce, ad, plaintext) {
-      if (plaintext.length <= SHORT_AEAD_LIMIT) {
-        const sealed = new Uint8Array(plaintext.length + TAG_LENGTH);
-        shortSealInto(key, nonce, ad, plaintext, sealed, 0);
-        return [sealed.subarray(0, plaintext.length), sealed.subarray(plaintext.length)];
-      }
       // Ciphertext and tag as node:crypto returns them: no output array, no copy into it.
       const cipher = c.createCipheriv(ALGORITHM, key, nonce, TAG_OPTIONS);
       if (ad !== null && ad.length > 0) cipher.setAAD(ad, { plaintextLength: plaintext.length });
@@ -118,7 +104,6 @@ function createAead(c: NodeCryptoModule): SplitAead {
     open(key, nonce, ad, ciphertext) {
       if (ciphertext.length < TAG_LENGTH) return null;
       const body = ciphertext.length - TAG_LENGTH;
-      if (body <= SHORT_AEAD_LIMIT) return shortOpen(key, nonce, ad, ciphertext);
       const decipher = c.createDecipheriv(ALGORITHM, key, nonce, TAG_OPTIONS);
       decipher.setAuthTag(ciphertext.subarray(body));
       if (ad !== null && ad.length > 0) decipher.setAAD(ad, { plaintextLength: body });
@@ -160,7 +145,7 @@ class NativePublicKey implements DhPublicKey {
   }
 }
 
-function createX25519(c: NodeCryptoModule): X25519 {
+function createNodeX25519(c: NodeCryptoModule): X25519 {
   // JWK is the cheapest import path measured (DER/PKCS#8 parsing costs several times more).
   const rawPublic = (key: KeyObject): Uint8Array => fromBase64url(key.export({ format: 'jwk' }).x);
   return {
@@ -233,15 +218,31 @@ function createHash(c: NodeCryptoModule, name: NoiseHashName): NoiseHash {
   };
 }
 
-function createNativeBackend(c: NodeCryptoModule): CryptoBackend {
+function createNativeBackend(c: NodeCryptoModule, sodium: Sodium | null): CryptoBackend {
   const hashes = { BLAKE2s: createHash(c, 'BLAKE2s'), SHA256: createHash(c, 'SHA256') } as const;
-  return { name: 'native', aead: createAead(c), x25519: createX25519(c), hash: (name) => hashes[name] };
+  return {
+    name: 'native',
+    provider: sodium === null ? 'node:crypto' : 'libsodium + node:crypto',
+    aead: sodium === null ? createNodeAead(c) : createSodiumAead(sodium),
+    x25519: sodium === null ? createNodeX25519(c) : createSodiumX25519(sodium),
+    hash: (name) => hashes[name],
+  };
 }
 
 const nodeCrypto = loadNodeCrypto();
 
 /** The native backend, or null when this runtime's node:crypto lacks ChaCha20-Poly1305 or X25519. */
-export const nativeCryptoBackend: CryptoBackend | null = nodeCrypto === null ? null : createNativeBackend(nodeCrypto);
+export const nativeCryptoBackend: CryptoBackend | null = nodeCrypto === null ? null : createNativeBackend(nodeCrypto, libsodium);
+
+/**
+ * Every native backend this runtime can build, the chosen one first: with libsodium (where it
+ * loads) and on node:crypto alone, the fallback of a platform without the addon. The tests run
+ * each of them against the published vectors.
+ */
+export function nativeCryptoVariants(): CryptoBackend[] {
+  if (nodeCrypto === null || nativeCryptoBackend === null) return [];
+  return libsodium === null ? [nativeCryptoBackend] : [nativeCryptoBackend, createNativeBackend(nodeCrypto, null)];
+}
 
 /**
  * Raw node:crypto ChaCha20-Poly1305 (createCipheriv, no wrapper), the baseline bench/crypto.ts

@@ -12,7 +12,7 @@ for (const backend of backends) {
     new CipherState(backend.aead, KEY.slice(), { rekeyInterval }),
   ] as const;
 
-  describe(`${backend.name} CipherState`, () => {
+  describe(`${backend.name} (${backend.provider}) CipherState`, () => {
     it('puts the counter little-endian after 32 zero bits in the ChaCha nonce', () => {
       const [cs] = pair();
       cs.setNonce(0x0102030405060708n);

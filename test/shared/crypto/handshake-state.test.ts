@@ -16,7 +16,7 @@ for (const backend of backends) {
     resp: new HandshakeState({ protocol: 'Noise_IK_25519_ChaChaPoly_SHA256', initiator: false, s: server }),
   });
 
-  describe(`${backend.name} HandshakeState`, () => {
+  describe(`${backend.name} (${backend.provider}) HandshakeState`, () => {
     it('completes IK with random ephemerals and gives matching transport pairs', () => {
       const client = key();
       const server = key();

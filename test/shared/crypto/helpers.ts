@@ -1,5 +1,6 @@
 /** Shared helpers of the crypto tests: hex, a seeded PRNG, and the backends to run against. */
-import { availableCryptoBackends } from '../../../shared/crypto/backend.ts';
+import { nobleBackend } from '../../../shared/crypto/noble-backend.ts';
+import { nativeCryptoVariants } from '../../../shared/runtime/native-crypto.ts';
 import type { CryptoBackend } from '../../../shared/crypto/types.ts';
 import { Prng } from '../../support/prng.ts';
 
@@ -24,5 +25,8 @@ export function seededBytes(seed: number): (n: number) => Uint8Array {
   return (n) => prng.bytes(n);
 }
 
-/** Every backend of this runtime (native and noble on Node and Deno). */
-export const backends: CryptoBackend[] = availableCryptoBackends();
+/**
+ * Every backend this runtime can build, noble last: native with libsodium, native on
+ * node:crypto alone (the fallback where the addon does not load), and noble.
+ */
+export const backends: CryptoBackend[] = [...nativeCryptoVariants(), nobleBackend];

@@ -68,7 +68,7 @@ describe('key generation', () => {
   });
 
   for (const backend of backends) {
-    it(`${backend.name}: derives the public key of a generated pair (RFC 7748 section 6.1 key too)`, () => {
+    it(`${backend.name} (${backend.provider}): derives the public key of a generated pair (RFC 7748 section 6.1 key too)`, () => {
       const pair = generateKeyPair(backend);
       assert.deepEqual(derivePublicKey(pair.privateKey, backend), pair.publicKey);
       const alice = hex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a');

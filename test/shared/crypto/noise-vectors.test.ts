@@ -62,7 +62,7 @@ describe('cacophony vectors', () => {
     for (const v of vectors) {
       const pattern = v.protocol_name.split('_')[1]!;
       if (!PATTERNS.includes(pattern)) continue;
-      it(`${backend.name}: ${v.protocol_name} reproduces every message and the handshake hash`, () => {
+      it(`${backend.name} (${backend.provider}): ${v.protocol_name} reproduces every message and the handshake hash`, () => {
         const init = side(v, backend, true);
         const resp = side(v, backend, false);
         let initPair: TransportPair | null = null;

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { blake2s } from '@noble/hashes/blake2.js';
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { ErrorCode } from '../../../shared/errors.ts';
 import { hkdfFromHmac } from '../../../shared/crypto/hkdf.ts';
 import { noiseHkdf } from '../../../shared/crypto/symmetric-state.ts';
@@ -33,7 +34,7 @@ const RFC7748 = {
 };
 
 for (const backend of backends) {
-  describe(`${backend.name} backend primitives`, () => {
+  describe(`${backend.name} (${backend.provider}) backend primitives`, () => {
     it('seals the RFC 8439 section 2.8.2 vector', () => {
       const { key, nonce, ad, plaintext } = RFC8439;
       assert.equal(toHex(backend.aead.seal(key, nonce, ad, plaintext)), RFC8439.ciphertext + RFC8439.tag);
@@ -58,6 +59,58 @@ for (const backend of backends) {
       assert.equal(backend.aead.sealInto(key, nonce, ad, plaintext, out, 7), plaintext.length + 16);
       assert.equal(toHex(out.subarray(7, 7 + plaintext.length + 16)), RFC8439.ciphertext + RFC8439.tag);
       assert.deepEqual([...out.subarray(0, 7), ...out.subarray(7 + plaintext.length + 16)], new Array(10).fill(0xaa));
+    });
+
+    it('matches @noble/ciphers for every length up to ten blocks and any AD length', () => {
+      const rand = seededBytes(8439);
+      for (let length = 0; length <= 640; length++) {
+        const key = rand(32);
+        const nonce = rand(12);
+        const ad = length % 9 === 0 ? null : rand((length * 7) % 41);
+        const plaintext = rand(length);
+        const expected = chacha20poly1305(key, nonce, ad ?? undefined).encrypt(plaintext);
+        assert.equal(toHex(backend.aead.seal(key, nonce, ad, plaintext)), toHex(expected), `length ${length}`);
+        assert.deepEqual(backend.aead.open(key, nonce, ad, expected), plaintext);
+      }
+    });
+
+    it('refuses every single-bit change to ciphertext, tag or AD', () => {
+      const rand = seededBytes(99);
+      const key = rand(32);
+      const nonce = rand(12);
+      const ad = rand(20);
+      const sealed = backend.aead.seal(key, nonce, ad, rand(40));
+      for (let i = 0; i < sealed.length; i++) {
+        const bad = sealed.slice();
+        bad[i]! ^= 1 << (i % 8);
+        assert.equal(backend.aead.open(key, nonce, ad, bad), null, `byte ${i}`);
+      }
+      const badAd = ad.slice();
+      badAd[3]! ^= 0x80;
+      assert.equal(backend.aead.open(key, nonce, badAd, sealed), null);
+      assert.equal(backend.aead.open(key, nonce, null, sealed), null);
+    });
+
+    it('sealInto encrypts in place, and from a plaintext that overlaps the output at another offset', () => {
+      const rand = seededBytes(5);
+      const key = rand(32);
+      const nonce = rand(12);
+      for (const length of [100, 5000]) {
+        const plaintext = rand(length);
+        const expected = backend.aead.seal(key, nonce, null, plaintext);
+        const room = new Uint8Array(length + 16);
+        room.set(plaintext);
+        backend.aead.sealInto(key, nonce, null, room.subarray(0, length), room, 0);
+        assert.deepEqual(room, expected, `in place, ${length} bytes`);
+        for (const shift of [-3, 3]) {
+          // The plaintext sits `shift` bytes away from where the ciphertext goes.
+          const buffer = new Uint8Array(length + 16 + 6);
+          const from = 3 + shift;
+          buffer.set(plaintext, from);
+          backend.aead.sealInto(key, nonce, null, buffer.subarray(from, from + length), buffer, 3);
+          assert.deepEqual(buffer.subarray(3, 3 + length + 16), expected, `shifted by ${shift}, ${length} bytes`);
+        }
+      }
     });
 
     it('computes the RFC 7748 section 6.1 X25519 keys and shared secret', () => {
@@ -140,38 +193,49 @@ for (const backend of backends) {
   });
 }
 
-describe('native and noble backends', () => {
-  it('produce identical bytes on seeded random inputs', () => {
-    assert.equal(backends.length, 2);
-    const [a, b] = backends as [(typeof backends)[0], (typeof backends)[0]];
-    const rand = seededBytes(2024);
-    for (const size of [0, 1, 15, 16, 17, 63, 64, 65, 1400, 16384]) {
-      const key = rand(32);
-      const nonce = rand(12);
-      const ad = rand(size % 37);
-      const plaintext = rand(size);
-      const sealed = a.aead.seal(key, nonce, ad, plaintext);
-      assert.deepEqual(b.aead.seal(key, nonce, ad, plaintext), sealed, `seal size ${size}`);
-      assert.deepEqual(b.aead.open(key, nonce, ad, sealed), plaintext);
-      assert.deepEqual(a.aead.open(key, nonce, ad, sealed), plaintext);
-      for (const name of ['SHA256', 'BLAKE2s'] as const) {
-        assert.deepEqual(a.hash(name).hash(plaintext, ad), b.hash(name).hash(plaintext, ad), `${name} size ${size}`);
-        assert.deepEqual(a.hash(name).hmac(key, plaintext, ad), b.hash(name).hmac(key, plaintext, ad), `HMAC-${name} size ${size}`);
-      }
-    }
-    for (let i = 0; i < 8; i++) {
-      const priv = rand(32);
-      const pub = a.x25519.keyPairFromPrivate(rand(32)).publicKey;
-      const pa = a.x25519.keyPairFromPrivate(priv);
-      const pb = b.x25519.keyPairFromPrivate(priv);
-      assert.deepEqual(pa.publicKey, pb.publicKey);
-      assert.deepEqual(a.x25519.dh(pa, a.x25519.publicKey(pub)), b.x25519.dh(pb, b.x25519.publicKey(pub)));
-    }
+describe('every backend against noble', () => {
+  const noble = backends[backends.length - 1]!;
+  const others = backends.slice(0, -1);
+
+  it('runs the native backend in both its forms here, libsodium and node:crypto alone', () => {
+    assert.deepEqual(backends.map((b) => `${b.name} (${b.provider})`), ['native (libsodium + node:crypto)', 'native (node:crypto)', 'noble (@noble)']);
   });
 
+  for (const a of others) {
+    it(`${a.name} (${a.provider}) produces the bytes of noble on seeded random inputs`, () => {
+      const rand = seededBytes(2024);
+      for (const size of [0, 1, 15, 16, 17, 63, 64, 65, 1400, 16384]) {
+        const key = rand(32);
+        const nonce = rand(12);
+        const ad = rand(size % 37);
+        const plaintext = rand(size);
+        const sealed = a.aead.seal(key, nonce, ad, plaintext);
+        assert.deepEqual(noble.aead.seal(key, nonce, ad, plaintext), sealed, `seal size ${size}`);
+        assert.deepEqual(noble.aead.open(key, nonce, ad, sealed), plaintext);
+        assert.deepEqual(a.aead.open(key, nonce, ad, sealed), plaintext);
+        for (const name of ['SHA256', 'BLAKE2s'] as const) {
+          assert.deepEqual(a.hash(name).hash(plaintext, ad), noble.hash(name).hash(plaintext, ad), `${name} size ${size}`);
+          assert.deepEqual(a.hash(name).hmac(key, plaintext, ad), noble.hash(name).hmac(key, plaintext, ad), `HMAC-${name} size ${size}`);
+        }
+      }
+      for (let i = 0; i < 8; i++) {
+        const priv = rand(32);
+        const pub = a.x25519.keyPairFromPrivate(rand(32)).publicKey;
+        const pa = a.x25519.keyPairFromPrivate(priv);
+        const pb = noble.x25519.keyPairFromPrivate(priv);
+        assert.deepEqual(pa.publicKey, pb.publicKey);
+        assert.deepEqual(a.x25519.dh(pa, a.x25519.publicKey(pub)), noble.x25519.dh(pb, noble.x25519.publicKey(pub)));
+      }
+    });
+  }
+
   it("refuse each other's key handles", () => {
-    const [a, b] = backends as [(typeof backends)[0], (typeof backends)[0]];
-    const pair = a.x25519.generateKeyPair();
-    assert.throws(() => b.x25519.dh(pair as never, b.x25519.publicKey(pair.publicKey)), { code: ErrorCode.BAD_KEY });
+    for (const a of backends) {
+      for (const b of backends) {
+        if (a === b) continue;
+        const pair = a.x25519.generateKeyPair();
+        assert.throws(() => b.x25519.dh(pair as never, b.x25519.publicKey(pair.publicKey)), { code: ErrorCode.BAD_KEY }, `${a.provider} -> ${b.provider}`);
+      }
+    }
   });
 });

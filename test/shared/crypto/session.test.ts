@@ -17,7 +17,7 @@ const rand = seededBytes(23);
 for (const backend of backends) {
   const key = () => StaticKey.fromPrivate(rand(32), { backend });
 
-  describe(`${backend.name} product handshakes`, () => {
+  describe(`${backend.name} (${backend.provider}) product handshakes`, () => {
     it('runs a client session (IK): the handler learns the user key and both get transports', () => {
       const user = key();
       const cluster = key();

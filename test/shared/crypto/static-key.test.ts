@@ -7,7 +7,7 @@ import { backends, seededBytes } from './helpers.ts';
 const rand = seededBytes(31);
 
 for (const backend of backends) {
-  describe(`${backend.name} StaticKey`, () => {
+  describe(`${backend.name} (${backend.provider}) StaticKey`, () => {
     it('caches the static-static secret and matches a fresh DH', () => {
       const a = StaticKey.fromPrivate(rand(32), { backend });
       const b = StaticKey.fromPrivate(rand(32), { backend });
