@@ -126,6 +126,7 @@ export async function startClient(config: ClientConfig, options: RoleOptions = {
       ...(status === undefined ? {} : { statusPort: status.port }),
       handlers: config.handlers.length,
       poolSize: config.poolSize,
+      crypto: staticKey.backend.provider,
     },
     'ready',
   );

@@ -171,6 +171,7 @@ export async function startExit(config: ExitConfig, options: ExitOptions = {}): 
       statusPort: running.statusPort ?? null,
       handlers: config.handlers.length,
       region: config.region,
+      crypto: staticKey.backend.provider,
     },
     'ready',
   );

@@ -213,7 +213,10 @@ export async function startHandler(config: HandlerConfig, options: HandlerStartO
     }
   }
 
-  logger.info({ port: gateway.port, address: gateway.address, ...(admin === undefined ? {} : { adminPort: admin.port }) }, 'ready');
+  logger.info(
+    { port: gateway.port, address: gateway.address, ...(admin === undefined ? {} : { adminPort: admin.port }), crypto: clusterKey.backend.provider },
+    'ready',
+  );
 
   let closing: Promise<void> | undefined;
   let markDone!: (err: Error | null) => void;

@@ -91,6 +91,7 @@ describe('apfsds exit (command line)', { skip: process.platform === 'win32' ? 'P
       const ready = await cli.waitFor('ready');
       assert.equal(ready['role'], 'exit');
       assert.equal(ready['node'], 'exit-cli');
+      assert.equal(ready['crypto'], 'libsodium + node:crypto');
       const port = ready['port'];
       assert.equal(typeof port, 'number');
       // --allow-egress opened loopback: a stream to the echo server works.

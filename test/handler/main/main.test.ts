@@ -37,6 +37,8 @@ describe('startHandler', () => {
       assert.equal(ready['role'], 'handler');
       assert.equal(ready['port'], handler.port);
       assert.equal(ready['adminPort'], handler.adminPort);
+      // The native backend with libsodium: the addon loads on Node and Deno here.
+      assert.equal(ready['crypto'], 'libsodium + node:crypto');
       const admin = `http://127.0.0.1:${handler.adminPort}`;
       assert.deepEqual(await (await fetch(`${admin}/health`)).json(), { status: 'ok' });
       assert.deepEqual(await (await fetch(`${admin}/ready`)).json(), { ready: true });
