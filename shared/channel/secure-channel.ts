@@ -66,7 +66,9 @@ export class SecureChannel implements MessageTransport {
       if (this.#closed) return;
       let plaintext: Uint8Array;
       try {
-        plaintext = this.#recv.decrypt(ciphertext);
+        // The WebSocket hands over each message's buffer and keeps no use for it: decrypting
+        // it where it lies saves an allocation per message.
+        plaintext = this.#recv.decryptInPlace(ciphertext);
       } catch (err) {
         // Forged, corrupted, reordered or replayed: the stream of nonces is broken for good.
         this.#fail(err);

@@ -33,6 +33,10 @@ export interface SplitAead extends Aead {
   sealParts(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array | null, plaintext: Uint8Array): [Uint8Array, Uint8Array];
 }
 
+function decryptFailed(): Error {
+  return codedError(Error, ErrorCode.DECRYPT_FAILED, 'The message failed authentication: expected a ciphertext made with this key and nonce');
+}
+
 /** Options of a CipherState. */
 export interface CipherStateOptions {
   /**
@@ -171,9 +175,30 @@ export class CipherState {
     }
     const key = this.#ready(0);
     const plaintext = this.#aead.open(key, this.#nonce, ad, ciphertext);
-    if (plaintext === null) {
-      throw codedError(Error, ErrorCode.DECRYPT_FAILED, 'The message failed authentication: expected a ciphertext made with this key and nonce');
+    if (plaintext === null) throw decryptFailed();
+    this.#advance();
+    return plaintext;
+  }
+
+  /**
+   * Decrypts one transport message where it lies (the backend's openInPlace, else a copy from
+   * open) and returns the plaintext view `ciphertext[0, length - 16)`: for a receiver that owns
+   * the message buffer and drops the ciphertext anyway. Throws DECRYPT_FAILED, leaving the
+   * state unchanged and the buffer's bytes unspecified.
+   */
+  decryptInPlace(ciphertext: Uint8Array, ad: Uint8Array | null = null): Uint8Array {
+    const openInPlace = this.#aead.openInPlace;
+    if (openInPlace === undefined) {
+      const plaintext = this.decrypt(ciphertext, ad);
+      ciphertext.set(plaintext);
+      return ciphertext.subarray(0, plaintext.length);
     }
+    if (ciphertext.length > NOISE_MAX_MESSAGE) {
+      throw codedError(RangeError, ErrorCode.FRAME_TOO_LARGE, `The message has ${ciphertext.length} bytes: expected at most ${NOISE_MAX_MESSAGE}`);
+    }
+    const key = this.#ready(0);
+    const plaintext = openInPlace.call(this.#aead, key, this.#nonce, ad, ciphertext);
+    if (plaintext === null) throw decryptFailed();
     this.#advance();
     return plaintext;
   }

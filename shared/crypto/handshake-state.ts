@@ -295,8 +295,12 @@ export class HandshakeState {
 
   #importRemote(key: Uint8Array | DhPublicKey): DhPublicKey {
     if (!(key instanceof Uint8Array)) {
-      if (key.backend !== this.#backend.name) {
-        throw codedError(TypeError, ErrorCode.BAD_KEY, `The remote static key belongs to the ${key.backend} backend: expected ${this.#backend.name}`);
+      if (key.backend !== this.#backend.name || key.provider !== this.#backend.provider) {
+        throw codedError(
+          TypeError,
+          ErrorCode.BAD_KEY,
+          `The remote static key belongs to the ${key.backend} (${key.provider}) backend: expected ${this.#backend.name} (${this.#backend.provider})`,
+        );
       }
       return key;
     }

@@ -9,9 +9,10 @@ import { blake2s } from '@noble/hashes/blake2.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ErrorCode, codedError } from '../errors.ts';
-import { checkKeyLength, wipe } from './bytes.ts';
+import { checkAeadInputs, checkKeyLength, checkRoom, wipe } from './bytes.ts';
 import { hkdfFromHmac } from './hkdf.ts';
 import {
+  CRYPTO_PROVIDERS,
   TAG_LENGTH,
   type Aead,
   type CryptoBackend,
@@ -25,13 +26,17 @@ import {
 const aead: Aead = {
   sealInto(key, nonce, ad, plaintext, out, offset) {
     const n = plaintext.length + TAG_LENGTH;
+    checkAeadInputs(key, nonce);
+    checkRoom(out, offset, n);
     chacha20poly1305(key, nonce, ad ?? undefined).encrypt(plaintext, out.subarray(offset, offset + n));
     return n;
   },
   seal(key, nonce, ad, plaintext) {
+    checkAeadInputs(key, nonce);
     return chacha20poly1305(key, nonce, ad ?? undefined).encrypt(plaintext);
   },
   open(key, nonce, ad, ciphertext) {
+    checkAeadInputs(key, nonce);
     if (ciphertext.length < TAG_LENGTH) return null;
     try {
       return chacha20poly1305(key, nonce, ad ?? undefined).decrypt(ciphertext);
@@ -57,6 +62,7 @@ class NobleKeyPair implements DhKeyPair {
 
 class NoblePublicKey implements DhPublicKey {
   readonly backend = 'noble' as const;
+  readonly provider = CRYPTO_PROVIDERS.noble;
   readonly bytes: Uint8Array;
   constructor(bytes: Uint8Array) {
     this.bytes = bytes;
@@ -115,7 +121,7 @@ const hashes = { BLAKE2s: nobleHash('BLAKE2s'), SHA256: nobleHash('SHA256') } as
 /** The pure @noble backend. */
 export const nobleBackend: CryptoBackend = {
   name: 'noble',
-  provider: '@noble',
+  provider: CRYPTO_PROVIDERS.noble,
   aead,
   x25519,
   hash: (name) => hashes[name],

@@ -8,6 +8,18 @@
 /** Names of the selectable backends. */
 export type CryptoBackendName = 'native' | 'noble';
 
+/** The libraries behind each backend form (CryptoBackend.provider, DhPublicKey.provider). */
+export const CRYPTO_PROVIDERS = {
+  /** Native with the libsodium addon: its AEAD and X25519, node:crypto's hashes. */
+  libsodium: 'libsodium + node:crypto',
+  /** Native on node:crypto alone. */
+  nodeCrypto: 'node:crypto',
+  noble: '@noble',
+} as const;
+
+/** One of CRYPTO_PROVIDERS. */
+export type CryptoProvider = (typeof CRYPTO_PROVIDERS)[keyof typeof CRYPTO_PROVIDERS];
+
 /** Names of the Noise hash functions this project speaks (Noise spec section 12.8 and 12.9). */
 export type NoiseHashName = 'BLAKE2s' | 'SHA256';
 
@@ -29,6 +41,12 @@ export interface Aead {
   seal(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array | null, plaintext: Uint8Array): Uint8Array;
   /** Authenticates and decrypts ciphertext||tag; returns null when authentication fails. */
   open(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array | null, ciphertext: Uint8Array): Uint8Array | null;
+  /**
+   * Optional: authenticates ciphertext||tag and decrypts it where it lies, returning the view
+   * `sealed[0, length - 16)`, or null when authentication fails (the bytes of `sealed` are then
+   * unspecified). Backends that would only copy leave it out (CipherState then calls open).
+   */
+  openInPlace?(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array | null, sealed: Uint8Array): Uint8Array | null;
 }
 
 /**
@@ -44,12 +62,14 @@ export interface DhKeyPair {
   destroy(): void;
 }
 
-/** A remote X25519 public key as the backend holds it (native: a KeyObject). */
+/** A remote X25519 public key as the backend holds it (native on node:crypto: a KeyObject). */
 export interface DhPublicKey {
   /** The 32-byte public key. */
   readonly bytes: Uint8Array;
   /** The backend that made this handle. */
   readonly backend: CryptoBackendName;
+  /** The backend form that made it: the two native forms share a name, not their handles. */
+  readonly provider: CryptoProvider;
 }
 
 /** X25519 Diffie-Hellman (RFC 7748 section 5, Noise spec section 12.1). */
@@ -86,7 +106,7 @@ export interface NoiseHash {
 export interface CryptoBackend {
   readonly name: CryptoBackendName;
   /** The libraries behind it, for logs and test names: "libsodium + node:crypto", "@noble". */
-  readonly provider: string;
+  readonly provider: CryptoProvider;
   readonly aead: Aead;
   readonly x25519: X25519;
   /** The hash function for a Noise protocol name's hash part. */

@@ -11,9 +11,8 @@
  * 10.4 us against 18.5. A shared secret costs the same on both (35-36 us).
  */
 import { ErrorCode, codedError } from '../errors.ts';
-import { checkKeyLength } from '../crypto/bytes.ts';
-import type { SplitAead } from '../crypto/cipher-state.ts';
-import { KEY_LENGTH, TAG_LENGTH, type DhKeyPair, type DhPublicKey, type X25519 } from '../crypto/types.ts';
+import { checkAeadInputs, checkKeyLength, checkRoom } from '../crypto/bytes.ts';
+import { CRYPTO_PROVIDERS, KEY_LENGTH, TAG_LENGTH, type Aead, type DhKeyPair, type DhPublicKey, type X25519 } from '../crypto/types.ts';
 import { builtin } from './builtin.ts';
 
 /** The part of sodium-native's API this file uses (it ships no TypeScript types). */
@@ -43,10 +42,17 @@ export interface Sodium {
   ): void;
 }
 
-// RFC 7748 section 6.1: Alice's private key and her public key, the known answer a loaded addon
-// must give before anything trusts it.
+// Known answers a loaded addon must give before anything trusts it: RFC 7748 section 6.1
+// (Alice's private and public key) and the tag of RFC 8439 section 2.8.2.
 const RFC7748_PRIVATE = '77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a';
 const RFC7748_PUBLIC = '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a';
+const RFC8439 = {
+  key: '808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f',
+  nonce: '070000004041424344454647',
+  ad: '50515253c0c1c2c3c4c5c6c7',
+  plaintext: "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.",
+  tag: '1ae10b594f09e26a7e902ecbd0600691',
+};
 
 function fromHex(text: string): Uint8Array {
   const out = new Uint8Array(text.length / 2);
@@ -54,15 +60,27 @@ function fromHex(text: string): Uint8Array {
   return out;
 }
 
+function sameBytes(a: Uint8Array, hex: string): boolean {
+  const b = fromHex(hex);
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function passesKnownAnswers(sodium: Sodium): boolean {
+  const pub = new Uint8Array(KEY_LENGTH);
+  sodium.crypto_scalarmult_base(pub, fromHex(RFC7748_PRIVATE));
+  const plaintext = new TextEncoder().encode(RFC8439.plaintext);
+  const tag = new Uint8Array(TAG_LENGTH);
+  const body = new Uint8Array(plaintext.length);
+  sodium.crypto_aead_chacha20poly1305_ietf_encrypt_detached(body, tag, plaintext, fromHex(RFC8439.ad), null, fromHex(RFC8439.nonce), fromHex(RFC8439.key));
+  return sameBytes(pub, RFC7748_PUBLIC) && sameBytes(tag, RFC8439.tag);
+}
+
 function loadSodium(): Sodium | null {
   try {
     const mod = builtin<typeof import('node:module')>('node:module');
     if (mod === undefined) return null;
     const sodium = mod.createRequire(import.meta.url)('sodium-native') as Sodium;
-    const pub = new Uint8Array(KEY_LENGTH);
-    const expected = fromHex(RFC7748_PUBLIC);
-    sodium.crypto_scalarmult_base(pub, fromHex(RFC7748_PRIVATE));
-    return pub.every((b, i) => b === expected[i]) ? sodium : null;
+    return passesKnownAnswers(sodium) ? sodium : null;
   } catch {
     return null;
   }
@@ -101,7 +119,8 @@ function uninitialized(length: number): Uint8Array {
  * Fixed off-heap staging for the small arguments of one libsodium call at a time (JavaScript is
  * single-threaded and no call here re-enters): copying 12-64 bytes in and out costs tens of
  * nanoseconds where handing libsodium the caller's on-heap arrays would cost microseconds.
- * Every call wipes what it staged.
+ * Every call wipes the key, message and AD bytes it staged, also when it throws; nonces and
+ * tags are public.
  */
 const stage = {
   key: offHeap(KEY_LENGTH),
@@ -122,11 +141,19 @@ function staged(bytes: Uint8Array, into: Uint8Array): Uint8Array {
   return view;
 }
 
-function stagedKey(key: Uint8Array, into: Uint8Array, what: string): Uint8Array {
-  if (key.length !== into.length) {
-    throw codedError(RangeError, ErrorCode.BAD_KEY, `The ${what} has ${key.length} bytes: expected ${into.length}`);
+/** Zeroes the staged key and the staged message and AD bytes of a call. */
+function wipeStage(messageLength: number, ad: Uint8Array | null): void {
+  stage.key.fill(0);
+  if (messageLength <= ON_HEAP_MAX) {
+    stage.input.fill(0, 0, messageLength);
+    stage.output.fill(0, 0, messageLength);
   }
-  into.set(key);
+  if (ad !== null && ad.length <= ON_HEAP_MAX) stage.ad.fill(0, 0, ad.length);
+}
+
+/** Copies a checked key or nonce into its staging buffer. */
+function stageFixed(bytes: Uint8Array, into: Uint8Array): Uint8Array {
+  into.set(bytes);
   return into;
 }
 
@@ -136,8 +163,11 @@ function overlapsShifted(a: Uint8Array, b: Uint8Array): boolean {
   return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
 
-/** ChaCha20-Poly1305 (RFC 8439) through libsodium's IETF construction, for every size. */
-export function createSodiumAead(sodium: Sodium): SplitAead {
+/**
+ * ChaCha20-Poly1305 (RFC 8439) through libsodium's IETF construction, for every size. It has no
+ * sealParts: one array per message is what a sender writes best (one write after the header).
+ */
+export function createSodiumAead(sodium: Sodium): Aead {
   const seal = sodium.crypto_aead_chacha20poly1305_ietf_encrypt_detached.bind(sodium);
   const open = sodium.crypto_aead_chacha20poly1305_ietf_decrypt_detached.bind(sodium);
   function sealInto(
@@ -150,63 +180,61 @@ export function createSodiumAead(sodium: Sodium): SplitAead {
   ): number {
     const length = plaintext.length;
     const n = length + TAG_LENGTH;
-    if (offset < 0 || offset + n > out.length) {
-      throw codedError(RangeError, ErrorCode.BUFFER_LIMIT, `The output has no room: expected ${n} bytes from offset ${offset}`);
-    }
-    const k = stagedKey(key, stage.key, 'ChaCha20-Poly1305 key');
-    const iv = stagedKey(nonce, stage.nonce, 'ChaCha20-Poly1305 nonce');
-    const a = ad === null || ad.length === 0 ? null : staged(ad, stage.ad);
+    checkAeadInputs(key, nonce);
+    checkRoom(out, offset, n);
     const target = out.subarray(offset, offset + length);
-    if (length <= ON_HEAP_MAX) {
-      const body = stage.output.subarray(0, length);
-      seal(body, stage.tag, staged(plaintext, stage.input), a, null, iv, k);
-      target.set(body);
-      body.fill(0);
-      stage.input.fill(0, 0, length);
-    } else {
-      // libsodium encrypts in place when ciphertext and plaintext start at the same byte; any
-      // other overlap would read bytes it has already written.
-      seal(target, stage.tag, overlapsShifted(target, plaintext) ? plaintext.slice() : plaintext, a, null, iv, k);
+    const small = length <= ON_HEAP_MAX;
+    // libsodium encrypts in place when ciphertext and plaintext start at the same byte; any
+    // other overlap would read bytes it has already written, so such a plaintext is copied.
+    const input = small ? staged(plaintext, stage.input) : overlapsShifted(target, plaintext) ? plaintext.slice() : plaintext;
+    try {
+      const a = ad === null || ad.length === 0 ? null : staged(ad, stage.ad);
+      const body = small ? stage.output.subarray(0, length) : target;
+      seal(body, stage.tag, input, a, null, stageFixed(nonce, stage.nonce), stageFixed(key, stage.key));
+      if (small) target.set(body);
+      out.set(stage.tag, offset + length);
+    } finally {
+      wipeStage(length, ad);
+      if (!small && input !== plaintext) input.fill(0);
     }
-    out.set(stage.tag, offset + length);
-    k.fill(0);
     return n;
+  }
+  /** open and openInPlace: the tag is checked before anything is decrypted. */
+  function openSealed(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array | null, sealed: Uint8Array, inPlace: boolean): Uint8Array | null {
+    checkAeadInputs(key, nonce);
+    if (sealed.length < TAG_LENGTH) return null;
+    const length = sealed.length - TAG_LENGTH;
+    const body = sealed.subarray(0, length);
+    const small = length <= ON_HEAP_MAX;
+    // On a bad tag libsodium zeroes the output, and it is dropped.
+    const target = small ? stage.output.subarray(0, length) : inPlace ? body : uninitialized(length);
+    let ok = true;
+    try {
+      const a = ad === null || ad.length === 0 ? null : staged(ad, stage.ad);
+      stage.tag.set(sealed.subarray(length));
+      try {
+        open(target, null, small ? staged(body, stage.input) : body, stage.tag, a, stageFixed(nonce, stage.nonce), stageFixed(key, stage.key));
+      } catch {
+        ok = false;
+      }
+      if (!ok) return null;
+      if (!small) return target;
+      if (!inPlace) return target.slice();
+      body.set(target);
+      return body;
+    } finally {
+      wipeStage(length, ad);
+    }
   }
   return {
     sealInto,
-    sealParts(key, nonce, ad, plaintext) {
-      const sealed = uninitialized(plaintext.length + TAG_LENGTH);
-      sealInto(key, nonce, ad, plaintext, sealed, 0);
-      return [sealed.subarray(0, plaintext.length), sealed.subarray(plaintext.length)];
-    },
     seal(key, nonce, ad, plaintext) {
       const out = uninitialized(plaintext.length + TAG_LENGTH);
       sealInto(key, nonce, ad, plaintext, out, 0);
       return out;
     },
-    open(key, nonce, ad, ciphertext) {
-      if (ciphertext.length < TAG_LENGTH) return null;
-      const length = ciphertext.length - TAG_LENGTH;
-      const k = stagedKey(key, stage.key, 'ChaCha20-Poly1305 key');
-      const iv = stagedKey(nonce, stage.nonce, 'ChaCha20-Poly1305 nonce');
-      const a = ad === null || ad.length === 0 ? null : staged(ad, stage.ad);
-      stage.tag.set(ciphertext.subarray(length));
-      const small = length <= ON_HEAP_MAX;
-      // On a bad tag libsodium zeroes the output, and it is dropped.
-      const plaintext = small ? stage.output.subarray(0, length) : uninitialized(length);
-      let ok = true;
-      try {
-        // The tag is checked before anything is decrypted.
-        open(plaintext, null, staged(ciphertext.subarray(0, length), stage.input), stage.tag, a, iv, k);
-      } catch {
-        ok = false;
-      }
-      k.fill(0);
-      if (!small) return ok ? plaintext : null;
-      const result = ok ? plaintext.slice() : null;
-      plaintext.fill(0);
-      return result;
-    },
+    open: (key, nonce, ad, ciphertext) => openSealed(key, nonce, ad, ciphertext, false),
+    openInPlace: (key, nonce, ad, sealed) => openSealed(key, nonce, ad, sealed, true),
   };
 }
 
@@ -230,6 +258,7 @@ class SodiumKeyPair implements DhKeyPair {
 
 class SodiumPublicKey implements DhPublicKey {
   readonly backend = 'native' as const;
+  readonly provider = CRYPTO_PROVIDERS.libsodium;
   readonly bytes: Uint8Array;
   constructor(bytes: Uint8Array) {
     this.bytes = bytes;

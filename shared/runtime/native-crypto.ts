@@ -15,11 +15,12 @@
 import type * as NodeCrypto from 'node:crypto';
 import { ErrorCode, codedError } from '../errors.ts';
 import { encodeBase64url, tryDecodeBase64url } from '../crypto/base64url.ts';
-import { checkKeyLength } from '../crypto/bytes.ts';
+import { checkAeadInputs, checkKeyLength, checkRoom } from '../crypto/bytes.ts';
 import { hkdfFromHmac } from '../crypto/hkdf.ts';
 import { oneShotNoiseHash } from '../crypto/oneshot-hash.ts';
 import type { SplitAead } from '../crypto/cipher-state.ts';
 import {
+  CRYPTO_PROVIDERS,
   KEY_LENGTH,
   TAG_LENGTH,
   type CryptoBackend,
@@ -74,9 +75,8 @@ function createNodeAead(c: NodeCryptoModule): SplitAead {
     offset: number,
   ): number {
     const n = plaintext.length + TAG_LENGTH;
-    if (offset < 0 || offset + n > out.length) {
-      throw codedError(RangeError, ErrorCode.BUFFER_LIMIT, `The output has no room: expected ${n} bytes from offset ${offset}`);
-    }
+    checkAeadInputs(key, nonce);
+    checkRoom(out, offset, n);
     const cipher = c.createCipheriv(ALGORITHM, key, nonce, TAG_OPTIONS);
     if (ad !== null && ad.length > 0) cipher.setAAD(ad, { plaintextLength: plaintext.length });
     out.set(cipher.update(plaintext), offset);
@@ -87,6 +87,7 @@ function createNodeAead(c: NodeCryptoModule): SplitAead {
   const aead: SplitAead = {
     sealInto,
     sealParts(key, nonce, ad, plaintext) {
+      checkAeadInputs(key, nonce);
       // Ciphertext and tag as node:crypto returns them: no output array, no copy into it.
       const cipher = c.createCipheriv(ALGORITHM, key, nonce, TAG_OPTIONS);
       if (ad !== null && ad.length > 0) cipher.setAAD(ad, { plaintextLength: plaintext.length });
@@ -102,6 +103,7 @@ function createNodeAead(c: NodeCryptoModule): SplitAead {
       return out;
     },
     open(key, nonce, ad, ciphertext) {
+      checkAeadInputs(key, nonce);
       if (ciphertext.length < TAG_LENGTH) return null;
       const body = ciphertext.length - TAG_LENGTH;
       const decipher = c.createDecipheriv(ALGORITHM, key, nonce, TAG_OPTIONS);
@@ -137,6 +139,7 @@ class NativeKeyPair implements DhKeyPair {
 
 class NativePublicKey implements DhPublicKey {
   readonly backend = 'native' as const;
+  readonly provider = CRYPTO_PROVIDERS.nodeCrypto;
   readonly bytes: Uint8Array;
   readonly key: KeyObject;
   constructor(bytes: Uint8Array, key: KeyObject) {
@@ -222,7 +225,7 @@ function createNativeBackend(c: NodeCryptoModule, sodium: Sodium | null): Crypto
   const hashes = { BLAKE2s: createHash(c, 'BLAKE2s'), SHA256: createHash(c, 'SHA256') } as const;
   return {
     name: 'native',
-    provider: sodium === null ? 'node:crypto' : 'libsodium + node:crypto',
+    provider: sodium === null ? CRYPTO_PROVIDERS.nodeCrypto : CRYPTO_PROVIDERS.libsodium,
     aead: sodium === null ? createNodeAead(c) : createSodiumAead(sodium),
     x25519: sodium === null ? createNodeX25519(c) : createSodiumX25519(sodium),
     hash: (name) => hashes[name],
@@ -234,6 +237,8 @@ const nodeCrypto = loadNodeCrypto();
 /** The native backend, or null when this runtime's node:crypto lacks ChaCha20-Poly1305 or X25519. */
 export const nativeCryptoBackend: CryptoBackend | null = nodeCrypto === null ? null : createNativeBackend(nodeCrypto, libsodium);
 
+let nodeCryptoOnly: CryptoBackend | undefined;
+
 /**
  * Every native backend this runtime can build, the chosen one first: with libsodium (where it
  * loads) and on node:crypto alone, the fallback of a platform without the addon. The tests run
@@ -241,7 +246,9 @@ export const nativeCryptoBackend: CryptoBackend | null = nodeCrypto === null ? n
  */
 export function nativeCryptoVariants(): CryptoBackend[] {
   if (nodeCrypto === null || nativeCryptoBackend === null) return [];
-  return libsodium === null ? [nativeCryptoBackend] : [nativeCryptoBackend, createNativeBackend(nodeCrypto, null)];
+  if (libsodium === null) return [nativeCryptoBackend];
+  nodeCryptoOnly ??= createNativeBackend(nodeCrypto, null);
+  return [nativeCryptoBackend, nodeCryptoOnly];
 }
 
 /**

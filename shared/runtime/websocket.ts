@@ -23,7 +23,11 @@ export const WsCloseCode = {
 /** Lifecycle of an open connection: 'closing' after close(), 'closed' once onClose fired. */
 export type WsReadyState = 'open' | 'closing' | 'closed';
 
-/** Called once per received binary message. */
+/**
+ * Called once per received binary message. The handler owns `data`: the connection keeps no
+ * reference to it and never reuses its memory, so the handler may change it in place (the
+ * secure channel decrypts there).
+ */
 export type WsMessageHandler = (data: Uint8Array) => void;
 
 /**

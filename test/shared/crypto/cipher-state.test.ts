@@ -148,6 +148,32 @@ for (const backend of backends) {
       assert.throws(() => a.encryptParts(new Uint8Array(MAX_PLAINTEXT + 1)), { code: ErrorCode.FRAME_TOO_LARGE });
     });
 
+    it('decryptInPlace returns the plaintext as a view of the message buffer, and on a bad tag throws without advancing', () => {
+      const [a, b] = pair();
+      for (const size of [0, 1, 48, 64, 65, 1400, MAX_PLAINTEXT]) {
+        const msg = seededBytes(size + 3)(size);
+        const wire = a.encrypt(msg);
+        const plaintext = b.decryptInPlace(wire);
+        assert.deepEqual(plaintext, msg, `size ${size}`);
+        assert.equal(plaintext.buffer, wire.buffer, `size ${size}: a view of the message`);
+        assert.equal(plaintext.byteOffset, wire.byteOffset);
+      }
+      // Inside a larger buffer (a socket read holding several messages): only its own bytes change.
+      const msg = seededBytes(5)(300);
+      const wire = a.encrypt(msg);
+      const chunk = new Uint8Array(wire.length + 20).fill(0xee);
+      chunk.set(wire, 10);
+      assert.deepEqual(b.decryptInPlace(chunk.subarray(10, 10 + wire.length)), msg);
+      assert.deepEqual([...chunk.subarray(0, 10), ...chunk.subarray(10 + wire.length)], new Array(20).fill(0xee));
+      const genuine = a.encrypt(msg);
+      const bad = genuine.slice();
+      bad[7]! ^= 1;
+      const nonce = b.nonce;
+      assert.throws(() => b.decryptInPlace(bad), { code: ErrorCode.DECRYPT_FAILED });
+      assert.equal(b.nonce, nonce, 'a failed message does not move the counter');
+      assert.deepEqual(b.decryptInPlace(genuine), msg);
+    });
+
     it('refuses a plaintext larger than a Noise message allows', () => {
       const [a] = pair();
       assert.equal(a.encrypt(new Uint8Array(MAX_PLAINTEXT)).length, 65535);

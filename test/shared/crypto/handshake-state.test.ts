@@ -129,10 +129,14 @@ for (const backend of backends) {
       );
     });
 
-    it('refuses a static key from the other backend', () => {
-      const other = backends.find((b) => b !== backend)!;
-      const foreign = StaticKey.fromPrivate(rand(32), { backend: other });
-      assert.throws(() => new HandshakeState({ protocol: 'Noise_XX_25519_ChaChaPoly_SHA256', initiator: true, s: foreign, backend }), { code: ErrorCode.BAD_KEY });
+    it('refuses a static key or a remote key handle from any other backend or form', () => {
+      for (const other of backends.filter((b) => b !== backend)) {
+        const foreign = StaticKey.fromPrivate(rand(32), { backend: other });
+        assert.throws(() => new HandshakeState({ protocol: 'Noise_XX_25519_ChaChaPoly_SHA256', initiator: true, s: foreign, backend }), { code: ErrorCode.BAD_KEY });
+        const handle = other.x25519.publicKey(foreign.publicKey);
+        const own = StaticKey.fromPrivate(rand(32), { backend });
+        assert.throws(() => new HandshakeState({ protocol: 'Noise_IK_25519_ChaChaPoly_SHA256', initiator: true, s: own, rs: handle }), { code: ErrorCode.BAD_KEY }, other.provider);
+      }
     });
   });
 }

@@ -66,7 +66,8 @@ for (const backend of backends) {
       for (let length = 0; length <= 640; length++) {
         const key = rand(32);
         const nonce = rand(12);
-        const ad = length % 9 === 0 ? null : rand((length * 7) % 41);
+        // AD lengths 0-100: both sides of libsodium's 64-byte staging limit.
+        const ad = length % 9 === 0 ? null : rand((length * 7) % 101);
         const plaintext = rand(length);
         const expected = chacha20poly1305(key, nonce, ad ?? undefined).encrypt(plaintext);
         assert.equal(toHex(backend.aead.seal(key, nonce, ad, plaintext)), toHex(expected), `length ${length}`);
@@ -95,7 +96,8 @@ for (const backend of backends) {
       const rand = seededBytes(5);
       const key = rand(32);
       const nonce = rand(12);
-      for (const length of [100, 5000]) {
+      // 20 and 64 bytes take libsodium's staged path, 100 and 5000 its direct one.
+      for (const length of [20, 64, 100, 5000]) {
         const plaintext = rand(length);
         const expected = backend.aead.seal(key, nonce, null, plaintext);
         const room = new Uint8Array(length + 16);
@@ -113,6 +115,20 @@ for (const backend of backends) {
       }
     });
 
+    it('refuses a key or nonce of the wrong length with BAD_KEY, and an output without room with BUFFER_LIMIT', () => {
+      const { key, nonce, plaintext } = RFC8439;
+      const sealed = backend.aead.seal(key, nonce, null, plaintext);
+      for (const [k, n] of [[key.subarray(1), nonce], [key, nonce.subarray(1)], [key, new Uint8Array(24)]] as const) {
+        assert.throws(() => backend.aead.seal(k, n, null, plaintext), { code: ErrorCode.BAD_KEY });
+        assert.throws(() => backend.aead.open(k, n, null, sealed), { code: ErrorCode.BAD_KEY });
+      }
+      const out = new Uint8Array(plaintext.length + 16 + 4).fill(0xaa);
+      for (const offset of [5, -1, 0.5, Number.NaN]) {
+        assert.throws(() => backend.aead.sealInto(key, nonce, null, plaintext, out, offset), { code: ErrorCode.BUFFER_LIMIT }, `offset ${offset}`);
+      }
+      assert.deepEqual(out, new Uint8Array(out.length).fill(0xaa), 'nothing written');
+    });
+
     it('computes the RFC 7748 section 6.1 X25519 keys and shared secret', () => {
       const alice = backend.x25519.keyPairFromPrivate(RFC7748.alicePrivate);
       const bob = backend.x25519.keyPairFromPrivate(RFC7748.bobPrivate);
@@ -122,15 +138,36 @@ for (const backend of backends) {
       assert.equal(toHex(backend.x25519.dh(bob, backend.x25519.publicKey(alice.publicKey))), RFC7748.shared);
     });
 
-    it('agrees on a shared secret between generated key pairs', () => {
+    it('computes the RFC 7748 section 5.2 scalar multiplications (the high bit of u is ignored)', () => {
+      const cases = [
+        ['a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4', 'e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c', 'c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552'],
+        ['4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d', 'e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493', '95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957'],
+      ];
+      for (const [scalar, u, out] of cases) {
+        const pair = backend.x25519.keyPairFromPrivate(hex(scalar!));
+        assert.equal(toHex(backend.x25519.dh(pair, backend.x25519.publicKey(hex(u!)))), out);
+      }
+    });
+
+    it('agrees on a shared secret between generated key pairs, and never generates the same pair twice', () => {
       const a = backend.x25519.generateKeyPair();
       const b = backend.x25519.generateKeyPair();
+      assert.notDeepEqual(a.publicKey, b.publicKey);
       assert.deepEqual(backend.x25519.dh(a, backend.x25519.publicKey(b.publicKey)), backend.x25519.dh(b, backend.x25519.publicKey(a.publicKey)));
     });
 
     it('refuses a low-order public key with HANDSHAKE', () => {
       const a = backend.x25519.generateKeyPair();
-      for (const point of [new Uint8Array(32), hex('0100000000000000000000000000000000000000000000000000000000000000')]) {
+      const lowOrder = [
+        '0000000000000000000000000000000000000000000000000000000000000000',
+        '0100000000000000000000000000000000000000000000000000000000000000',
+        'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800',
+        '5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157',
+        'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+        'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+        'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+      ].map(hex);
+      for (const point of lowOrder) {
         assert.throws(() => backend.x25519.dh(a, backend.x25519.publicKey(point)), { code: ErrorCode.HANDSHAKE });
       }
     });
