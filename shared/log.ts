@@ -78,6 +78,9 @@ export type LogOptions = {
 export type LogFields = {
   role?: string;
   node?: string;
+  /** The embedded role inside `apfsds up` (exit, handler, client). */
+  unit?: string;
+  /** A subsystem of a role (links, raft, admin, reverse). */
   component?: string;
   session?: string;
   stream?: number;
@@ -144,7 +147,7 @@ export function getLogger(): Logger {
   return processLogger;
 }
 
-/** A child logger with extra stable fields (e.g. `{ component: 'exit' }` inside `up`). */
+/** A child logger with extra stable fields (e.g. `{ unit: 'exit' }` inside `up`). */
 export function childLogger(parent: Logger, fields: LogFields): Logger {
   return parent.child(fields);
 }

@@ -214,7 +214,7 @@ async function stopAll(r: Running, logger: Logger): Promise<void> {
     try {
       await role.close();
     } catch (err) {
-      logger.error({ err, component: name }, 'stopping failed');
+      logger.error({ err, unit: name }, 'stopping failed');
     }
   }
 }
@@ -235,7 +235,9 @@ async function reconcileExitUrl(handler: RunningHandler, url: string | undefined
 /** Starts exit, handler and client in that order; on failure stops what started. */
 async function startAll(up: UpConfig, material: UpMaterial, logger: Logger, r: Running): Promise<void> {
   const registry = new Registry();
-  const log = (component: string): Logger => childLogger(logger, { component });
+  // "unit" names the embedded role; the roles' own subsystems log a "component" of their own
+  // (links, raft, admin), and one key twice on a line is what log parsers disagree about.
+  const log = (unit: string): Logger => childLogger(logger, { unit });
   let m: UpMaterial = material;
   // Ports may be 0 (any free port): each later role's config is built with the ports the
   // earlier ones actually bound (UpMaterial.boundPorts).

@@ -14,6 +14,8 @@ export interface CliChild {
   proc: ChildProcessWithoutNullStreams;
   /** Parsed JSON lines from stdout. */
   lines: Array<Record<string, unknown>>;
+  /** The same lines as printed (JSON.parse keeps only the last of a repeated key). */
+  rawLines: string[];
   stderr(): string;
   /** Resolves with the first line that satisfies `match`. */
   waitFor(match: (line: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>;
@@ -33,6 +35,7 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): CliC
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const lines: Array<Record<string, unknown>> = [];
+  const rawLines: string[] = [];
   const watchers = new Set<() => void>();
   let pending = '';
   let err = '';
@@ -45,6 +48,7 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): CliC
       if (line.startsWith('{')) {
         try {
           lines.push(JSON.parse(line) as Record<string, unknown>);
+          rawLines.push(line);
         } catch {
           // not a log line
         }
@@ -60,6 +64,7 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): CliC
   return {
     proc,
     lines,
+    rawLines,
     stderr: () => err,
     exited,
     waitFor(match, ms = 60_000) {

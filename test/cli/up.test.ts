@@ -11,7 +11,7 @@ import { spawnCli, type CliChild } from './spawn.ts';
 const PORTS = ['--proxy-port', '0', '--handler-port', '0', '--exit-port', '0', '--admin-port', '0'];
 
 function upReady(child: CliChild): Promise<Record<string, unknown>> {
-  return child.waitFor((l) => l['msg'] === 'ready' && l['role'] === 'up' && l['component'] === undefined);
+  return child.waitFor((l) => l['msg'] === 'ready' && l['role'] === 'up' && l['unit'] === undefined);
 }
 
 function material(dir: string): Record<string, string> {
@@ -31,6 +31,14 @@ test('apfsds up generates its keys once, proxies curl to a local page, stops on 
     assert.ok(port > 0);
     await child.waitStderr(new RegExp(`curl -x socks5h://127\\.0\\.0\\.1:${port} https://example\\.com`));
     assert.ok(child.lines.some((l) => l['msg'] === 'generated keys, token and paths'));
+    // The embedded roles' lines name the role (unit) and their subsystems (component) once each.
+    const links = child.rawLines.find((l) => l.includes('"component":"links"'));
+    assert.ok(links !== undefined && links.includes('"unit":"handler"'), links);
+    for (const line of child.rawLines) {
+      for (const key of ['role', 'node', 'unit', 'component']) {
+        assert.ok((line.match(new RegExp(`"${key}":`, 'g')) ?? []).length <= 1, `"${key}" twice in ${line}`);
+      }
+    }
 
     const viaSocks = await curl(['-x', `socks5h://127.0.0.1:${port}`, `http://127.0.0.1:${origin.port}/through-up`]);
     assert.equal(viaSocks.code, 0, viaSocks.stderr);

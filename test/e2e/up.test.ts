@@ -54,8 +54,8 @@ describe('apfsds up --allow-egress 127.0.0.0/8', { skip: SKIP_WITHOUT_CURL, time
       fromBuild: true,
     });
     procs.push(proc);
-    // The embedded roles log their own ready lines (with a component field); up's own comes last.
-    const ready = await proc.waitReady(READY_TIMEOUT_MS, (j) => j['role'] === 'up' && j['component'] === undefined);
+    // The embedded roles log their own ready lines (with a unit field); up's own comes last.
+    const ready = await proc.waitReady(READY_TIMEOUT_MS, (j) => j['role'] === 'up' && j['unit'] === undefined);
     const proxyPort = ready['port'];
     assert.ok(typeof proxyPort === 'number' && proxyPort > 0, `the ready line names the proxy port: ${JSON.stringify(ready)}`);
     return { proc, proxyPort };

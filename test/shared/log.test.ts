@@ -39,11 +39,11 @@ describe('log', () => {
     const { logger, json } = capture({ role: 'handler', node: 'h2', format: 'json' });
     streamLogger(sessionLogger(logger, 's-1', 'alice'), 7).info('open');
     exitLogger(userLogger(logger, 'bob'), 'exit-eu').warn('slow');
-    childLogger(logger, { component: 'exit' }).info('up');
+    childLogger(logger, { unit: 'exit' }).info('up');
     const [a, b, c] = json();
     assert.deepEqual([a?.['session'], a?.['user'], a?.['stream']], ['s-1', 'alice', 7]);
     assert.deepEqual([b?.['user'], b?.['exit'], b?.['level']], ['bob', 'exit-eu', 'warn']);
-    assert.equal(c?.['component'], 'exit');
+    assert.equal(c?.['unit'], 'exit');
     assert.equal(c?.['role'], 'handler');
   });
 
