@@ -8,7 +8,8 @@
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -120,6 +121,25 @@ describe('deploy/docker/Dockerfile', () => {
     assert.ok(stageCopies().some((c) => c.from === 'deps' && c.src === '/app/node_modules' && c.dest === './node_modules'));
     for (const dev of ['tsx', 'typescript', 'deno']) {
       assert.ok(!(dev in pkg.dependencies) && dev in pkg.devDependencies, `${dev} is a development dependency`);
+    }
+  });
+
+  it("keeps only its own platform's libsodium addon, under the name node gives the platform", () => {
+    const prune = inStage(stageNamed('deps'), 'RUN').find((i) => i.args.includes('sodium-native/prebuilds'));
+    assert.ok(prune !== undefined);
+    const own = `${process.platform}-${process.arch}`;
+    assert.ok(existsSync(repoPath('node_modules/sodium-native/prebuilds', own, 'sodium-native.node')), `a prebuild named ${own}`);
+    // The same command on a copy of the layout keeps exactly that one.
+    const dir = mkdtempSync(join(tmpdir(), 'apfsds-prebuilds-'));
+    try {
+      for (const name of [own, 'linux-arm64', 'darwin-x64', 'win32-x64', 'android-arm']) {
+        mkdirSync(join(dir, 'node_modules/sodium-native/prebuilds', name), { recursive: true });
+      }
+      const result = spawnSync('sh', ['-c', prune.args], { cwd: dir, encoding: 'utf8' });
+      assert.equal(result.status, 0, result.stderr);
+      assert.deepEqual(readdirSync(join(dir, 'node_modules/sodium-native/prebuilds')), [own]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
