@@ -61,6 +61,11 @@ export class RaftCore extends RaftProtocol {
     this.hup(false);
   }
 
+  /** True when this node is the only voter: it can elect itself without asking anyone. */
+  isSoleVoter(): boolean {
+    return this.conf.voters.length === 1 && this.conf.voters[0] === this.id;
+  }
+
   /**
    * Proposes an application command. On the leader it is appended at once; on a follower it is
    * forwarded to the known leader. Throws NOT_LEADER without a known leader, PROPOSAL_DROPPED

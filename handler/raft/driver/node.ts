@@ -187,10 +187,19 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
 
   #start(): void {
     this.#timer = setInterval(() => this.#tick(), this.#t.tickIntervalMs);
-    const voters = this.#core.status().conf.voters;
-    // A single voter needs nobody's vote: no reason to wait out an election timeout.
-    if (voters.length === 1 && voters[0] === this.id) this.#core.campaign();
+    this.#campaignIfAlone();
     this.#schedule();
+  }
+
+  /**
+   * A single voter needs nobody's vote: no reason to wait out an election timeout. Checked at
+   * start and after every Ready, because a first start only becomes a single voter once its
+   * bootstrap entry is applied (the core refuses to campaign before that).
+   */
+  #campaignIfAlone(): void {
+    if (this.#soft.role === Role.Leader || this.#soft.lead !== '' || !this.#core.isSoleVoter()) return;
+    // The core ignores it while a conf change waits to be applied, or once it leads.
+    this.#core.campaign();
   }
 
   // ---- public API ----------------------------------------------------------------------
@@ -426,6 +435,7 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
     if (applyLater.length > 0) this.#applier.apply(applyLater);
     for (const rs of rd.readStates) this.#reads.onReadState(rs, this.#applier.applied);
     this.#core.advance();
+    this.#campaignIfAlone();
     if (this.#opts.metrics !== undefined) updateRaftMetrics(this.#opts.metrics, rd.hardState, this.#applier.applied, this.#soft);
     this.#maybeSnapshot();
   }

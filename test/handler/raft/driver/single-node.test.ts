@@ -41,6 +41,19 @@ describe('raft node on real storage', () => {
     assert.ok(st.readies - before.readies <= 4, `and ${st.readies - before.readies} Readies`);
   });
 
+  it('leads at once on its first start and after a restart, without an election timeout', async () => {
+    // Ticks an hour long: only the immediate campaign of a sole voter can make it leader.
+    const slow = { tickIntervalMs: 3_600_000 };
+    const first = await start('sole-voter', slow);
+    await waitFor('leadership on the first start', () => first.node.isLeader);
+    await first.node.close();
+    running.splice(running.indexOf(first), 1);
+    const again = await startNode('h1', first.dir, first.port, [], slow);
+    running.push(again);
+    await waitFor('leadership after a restart', () => again.node.isLeader);
+    assert.equal((await again.node.propose(put('k', 'v'))).ok, true);
+  });
+
   it('keeps its state across a restart', async () => {
     const n = await start('restart');
     for (let i = 0; i < 20; i++) await n.node.propose(put(`k${i}`, `v${i}`));
