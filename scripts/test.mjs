@@ -5,6 +5,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 
 const [runtime = 'node', ...roots] = process.argv.slice(2);
 const root = process.cwd();
@@ -38,7 +39,18 @@ let result;
 if (runtime === 'node') {
   result = spawnSync(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', '--test-force-exit', ...files],
+    [
+      '--import',
+      'tsx',
+      // Blocking stdout in each test process, so --test-force-exit never cuts its reports short.
+      '--import',
+      pathToFileURL(join(root, 'test', 'support', 'sync-stdio.mjs')).href,
+      '--test',
+      '--test-concurrency=2',
+      '--test-timeout=600000',
+      '--test-force-exit',
+      ...files,
+    ],
     { stdio: 'inherit', env },
   );
 } else if (runtime === 'deno') {

@@ -4,14 +4,14 @@
  * addon (or a Deno run without --allow-ffi) gets `libsodium === null` and the native backend
  * keeps node:crypto for both (native-crypto.ts).
  *
- * Why, measured on Node 20 (docs/crypto.md section 3): node:crypto charges a cipher object or a
+ * Why, measured on Node 20 (docs/crypto.md sections 1 and 6): node:crypto charges a cipher object or a
  * KeyObject per operation, libsodium a plain call on bytes. An X25519 key pair costs 15 us
  * against 39 (OpenSSL's generator pays for a KeyObject and its public export), importing a
  * peer's public key nothing against 8 us, a 64-byte seal 0.7 us against 5.7, a 16 KiB seal
  * 10.4 us against 18.5. A shared secret costs the same on both (35-36 us).
  */
 import { ErrorCode, codedError } from '../errors.ts';
-import { checkAeadInputs, checkKeyLength, checkRoom } from '../crypto/bytes.ts';
+import { NONCE_LENGTH, checkAeadInputs, checkKeyLength, checkRoom } from '../crypto/bytes.ts';
 import { CRYPTO_PROVIDERS, KEY_LENGTH, TAG_LENGTH, type Aead, type DhKeyPair, type DhPublicKey, type X25519 } from '../crypto/types.ts';
 import { builtin } from './builtin.ts';
 
@@ -124,7 +124,7 @@ function uninitialized(length: number): Uint8Array {
  */
 const stage = {
   key: offHeap(KEY_LENGTH),
-  nonce: offHeap(12),
+  nonce: offHeap(NONCE_LENGTH),
   tag: offHeap(TAG_LENGTH),
   point: offHeap(KEY_LENGTH),
   result: offHeap(KEY_LENGTH),
@@ -208,16 +208,14 @@ export function createSodiumAead(sodium: Sodium): Aead {
     const small = length <= ON_HEAP_MAX;
     // On a bad tag libsodium zeroes the output, and it is dropped.
     const target = small ? stage.output.subarray(0, length) : inPlace ? body : uninitialized(length);
-    let ok = true;
     try {
       const a = ad === null || ad.length === 0 ? null : staged(ad, stage.ad);
       stage.tag.set(sealed.subarray(length));
       try {
         open(target, null, small ? staged(body, stage.input) : body, stage.tag, a, stageFixed(nonce, stage.nonce), stageFixed(key, stage.key));
       } catch {
-        ok = false;
+        return null;
       }
-      if (!ok) return null;
       if (!small) return target;
       if (!inPlace) return target.slice();
       body.set(target);
