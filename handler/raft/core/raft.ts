@@ -9,7 +9,7 @@ import { EntryType, MessageType, Role } from '../types.ts';
 import { codedError, ErrorCode } from '../../../shared/errors.ts';
 import type { RaftConfig } from './config.ts';
 import type { ProgressState } from './progress.ts';
-import { applyConfChange, cloneConfState, encodeConfChange } from './conf.ts';
+import { applyConfChange, cloneConfState, decodeConfChange, encodeConfChange } from './conf.ts';
 import { newMessage } from './messages.ts';
 import type { StoredState } from './startup.ts';
 import { RaftProtocol, sameHard } from './protocol.ts';
@@ -61,9 +61,23 @@ export class RaftCore extends RaftProtocol {
     this.hup(false);
   }
 
-  /** True when this node is the only voter: it can elect itself without asking anyone. */
-  isSoleVoter(): boolean {
-    return this.conf.voters.length === 1 && this.conf.voters[0] === this.id;
+  /**
+   * Campaigns now, and returns true, when this node knows no leader and is the only voter of
+   * the newest membership its log holds, applied or not: nobody else's vote is needed. A node
+   * whose log adds another voter anywhere (say a restarted founder whose saved commit index
+   * lags its log) waits for its election timer like any member, so it hears from a leader
+   * first. The core still refuses while a committed conf change waits to be applied.
+   */
+  campaignIfSoleVoter(): boolean {
+    if (this.role === Role.Leader || this.lead !== '') return false;
+    let conf = this.conf;
+    for (let i = Math.max(this.confAppliedTo, this.log.applied) + 1; i <= this.log.lastIndex(); i++) {
+      const e = this.log.entry(i);
+      if (e?.type === EntryType.ConfChange) conf = applyConfChange(conf, decodeConfChange(e.data));
+    }
+    if (conf.voters.length !== 1 || conf.voters[0] !== this.id) return false;
+    this.hup(false);
+    return true;
   }
 
   /**

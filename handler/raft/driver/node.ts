@@ -70,6 +70,8 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
   #unsavedHard: HardState | null = null;
   #ticks = 0;
   #soft: SoftState = { lead: '', role: Role.Follower };
+  /** Started with no other peer and not joining: may campaign at once as the sole voter. */
+  readonly #configuredAlone: boolean;
   #timer: ReturnType<typeof setInterval> | undefined;
   #pumping = false;
   #scheduled = false;
@@ -110,6 +112,7 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
     this.#sm = options.stateMachine;
     const peers = options.peers ?? [];
     this.#configPeers = new Map(peers.map((p) => [p.id, p.url]));
+    this.#configuredAlone = options.join !== true && peers.every((p) => p.id === options.id);
     const empty = rec.hardState.term === 0 && rec.snapshot === null && rec.entries.length === 0;
     const stored: StoredState | undefined = empty ? undefined : { hardState: rec.hardState, snapshot: rec.snapshot, entries: rec.entries };
     this.#persisted = storage.lastIndex;
@@ -192,14 +195,14 @@ export class RaftNode<R> implements ClusterStatusProvider, ClusterControl {
   }
 
   /**
-   * A single voter needs nobody's vote: no reason to wait out an election timeout. Checked at
-   * start and after every Ready, because a first start only becomes a single voter once its
-   * bootstrap entry is applied (the core refuses to campaign before that).
+   * A node configured alone (no other peer, not joining) that is the sole voter needs nobody's
+   * vote: no reason to wait out an election timeout. Checked at start and after every Ready,
+   * because a first start only becomes the sole voter once its bootstrap entry is applied. A
+   * joining node never takes this path: replaying a cluster's history it can pass through an
+   * old membership that named only its id (a replaced single founder) while others lead.
    */
   #campaignIfAlone(): void {
-    if (this.#soft.role === Role.Leader || this.#soft.lead !== '' || !this.#core.isSoleVoter()) return;
-    // The core ignores it while a conf change waits to be applied, or once it leads.
-    this.#core.campaign();
+    if (this.#configuredAlone) this.#core.campaignIfSoleVoter();
   }
 
   // ---- public API ----------------------------------------------------------------------

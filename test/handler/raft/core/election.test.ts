@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Net, bytes } from './harness.ts';
-import { MessageType, Role } from '../../../../handler/raft/types.ts';
+import { ConfChangeType, EntryType, MessageType, Role } from '../../../../handler/raft/types.ts';
+import { RaftCore } from '../../../../handler/raft/core/index.ts';
 import { newMessage } from '../../../../handler/raft/core/messages.ts';
 
 describe('raft elections', () => {
@@ -24,6 +25,41 @@ describe('raft elections', () => {
     net.core('solo').propose(bytes('x'));
     net.stabilize();
     assert.deepEqual(net.appliedData('solo'), ['x']);
+  });
+
+  it('campaignIfSoleVoter: a sole voter leads at once, but not while its log adds another voter or it knows a leader', () => {
+    const net = new Net(['a']);
+    assert.equal(net.core('a').campaignIfSoleVoter(), true);
+    net.stabilize();
+    assert.equal(net.core('a').status().role, Role.Leader);
+    assert.equal(net.core('a').campaignIfSoleVoter(), false, 'a leader does not campaign');
+    net.core('a').proposeConfChange({ type: ConfChangeType.AddNode, node: 'b' });
+    net.stabilize();
+    const stored = net.node('a').storage.stored();
+    const added = stored.entries.findLast((e) => e.type === EntryType.ConfChange)!;
+    // A restart whose saved commit index stops short of the AddNode b entry (a commit-only
+    // change need not be durable): the applied membership is {a}, the log's newest is {a, b}.
+    const lagging = new RaftCore(
+      { electionTick: 10, heartbeatTick: 1, id: 'a', random: () => 0.5 },
+      { ...stored, hardState: { ...stored.hardState, commit: added.index - 1 } },
+    );
+    // Like a driver at startup: apply what is committed.
+    for (let i = 0; i < 10 && lagging.hasReady(); i++) {
+      lagging.ready();
+      lagging.advance();
+    }
+    assert.deepEqual(lagging.status().conf.voters, ['a']);
+    assert.equal(lagging.campaignIfSoleVoter(), false);
+    assert.equal(lagging.status().role, Role.Follower);
+    // The timer still works for it as for any member.
+    for (let i = 0; i < 25 && lagging.status().role === Role.Follower; i++) lagging.tick();
+    assert.notEqual(lagging.status().role, Role.Follower);
+    // A sole voter that knows a leader leaves it be.
+    const solo = new Net(['s']);
+    const heartbeat = newMessage(MessageType.Heartbeat, 'x', 's', 5);
+    solo.core('s').step(heartbeat);
+    assert.equal(solo.core('s').status().lead, 'x');
+    assert.equal(solo.core('s').campaignIfSoleVoter(), false);
   });
 
   it('vote persistence across a crash: a restarted voter does not vote twice in a term', () => {

@@ -1,5 +1,6 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { KvOp, encodeKvCommand } from '../../../../handler/raft/kv-demo/index.ts';
 import { ErrorCode } from '../../../../shared/errors.ts';
@@ -52,6 +53,28 @@ describe('raft node on real storage', () => {
     running.push(again);
     await waitFor('leadership after a restart', () => again.node.isLeader);
     assert.equal((await again.node.propose(put('k', 'v'))).ok, true);
+  });
+
+  it('does not take that shortcut when joining, even with a log whose applied membership names only itself', async () => {
+    // A replacement for a single founder replays the founder's history, which starts with
+    // "{h1} alone". Joining, it must wait for its election timer (an hour here) instead.
+    const slow = { tickIntervalMs: 3_600_000 };
+    const founder = await start('founder', slow);
+    await waitFor('the founder leads', () => founder.node.isLeader);
+    await founder.node.propose(put('k', 'v'));
+    await founder.node.close();
+    running.splice(running.indexOf(founder), 1);
+    const replay = join(root.dir, 'replay');
+    cpSync(founder.dir, replay, { recursive: true });
+    const [port] = await freePorts(1);
+    const joiner = await startNode('h1', replay, port!, [], { ...slow, join: true });
+    running.push(joiner);
+    await waitFor('the replayed log applied', () => joiner.node.raftStatus().applied >= founder.node.raftStatus().commit);
+    assert.deepEqual(joiner.node.raftStatus().conf.voters, ['h1']);
+    // Every Ready so far ran the check; give the loop a few more turns before looking.
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(joiner.node.isLeader, false);
+    assert.equal(joiner.node.raftStatus().term, founder.node.raftStatus().term);
   });
 
   it('keeps its state across a restart', async () => {
