@@ -32,9 +32,11 @@ import { percentile, type Reporter } from './report.ts';
 
 const BULK_BYTES = 1024 * 1024 * 1024;
 const BULK_ROUNDS = 2;
-// V8 needs a few thousand round trips to optimise the small-message path (after the bulk runs
-// optimised the large one): per 1,000 round trips the tunnel's p50 went 0.84, 0.48, 0.38, 0.33
-// ms and then held at 0.31-0.32 (docs/benchmarks.md). The first 1,000 are reported on their own.
+// V8 needs a few thousand round trips to optimise the small-message path: from a fresh start,
+// per 1,000 round trips the tunnel's p50 went 0.84, 0.48, 0.38, 0.33 ms and then held at
+// 0.31-0.32 (docs/benchmarks.md). Here the bulk runs come first and warm much of it already.
+// The tunnel's first 1,000 round trips are reported on their own, then every path gets 5,000
+// more before anything is measured.
 const ECHO_COLD = 1_000;
 const ECHO_WARMUP = 5_000;
 // Measured rounds are interleaved across the three paths in blocks, so a change in how the
@@ -101,6 +103,7 @@ async function echoPath(dial: Dial): Promise<{ rounds(n: number): Promise<number
   const payload = Buffer.alloc(64, 0x61);
   let pending = 0;
   let wake: (() => void) | null = null;
+  let fail: ((err: Error) => void) | null = null;
   socket.on('data', (c: Buffer) => {
     pending -= c.length;
     if (pending <= 0 && wake !== null) {
@@ -109,6 +112,8 @@ async function echoPath(dial: Dial): Promise<{ rounds(n: number): Promise<number
       w();
     }
   });
+  // A reset mid-round fails that round (and the run) with its own error, not an unhandled one.
+  socket.on('error', (err) => fail?.(err));
   socket.resume();
   return {
     async rounds(n) {
@@ -116,8 +121,9 @@ async function echoPath(dial: Dial): Promise<{ rounds(n: number): Promise<number
       for (let i = 0; i < n; i++) {
         const t0 = performance.now();
         pending = payload.length;
-        const got = new Promise<void>((resolve) => {
+        const got = new Promise<void>((resolve, reject) => {
           wake = resolve;
+          fail = reject;
         });
         socket.write(payload);
         await within(got, 10_000, 'an echo');
@@ -155,11 +161,11 @@ async function streamRate(dial: Dial, total: number, inFlight: number): Promise<
   return total / seconds;
 }
 
-/** CPU seconds raw node:crypto ChaCha20-Poly1305 spends sealing 1 GiB in 64 KiB messages (best of 3). */
 /**
- * CPU seconds per GiB of the cheaper of two raw ChaCha20-Poly1305 seals of 64 KiB messages:
- * node:crypto's createCipheriv, and the native backend's own (libsodium where it loads) into
- * a reused buffer. The bound uses the cheaper, so it is never lowered by our own choice.
+ * CPU seconds per GiB (best of 3 rounds) of the cheaper of two ChaCha20-Poly1305 seals of
+ * 64 KiB messages, each as cheap as its library allows: node:crypto's createCipheriv (which
+ * returns new buffers), and the native backend's sealInto (libsodium where it loads) into a
+ * reused buffer. The bound uses the cheaper, so it is never lowered by our own choice.
  */
 function aeadSecondsPerGiB(): { seconds: number; by: string } {
   const key = randomBytes(32);
@@ -262,18 +268,28 @@ export async function run(reporter: Reporter, _argv: string[]): Promise<void> {
     // Echo round trip: direct, through the tunnel, and through three bare Node TCP relays
     // (client, handler, exit doing nothing but pipe) in front of the same echo server, the
     // latency the design's process hops cost before any work.
-    const paths = {
-      direct: await echoPath(dialDirect(ports.echo)),
-      tunnel: await echoPath(dialTunnel(proxyPort, ports.echo)),
-      relays: await echoPath(dialDirect(await relayChain(ports.echo, 3, relays))),
+    const echoPaths: Array<{ close(): void }> = [];
+    const open = async (dial: Dial) => {
+      const path = await echoPath(dial);
+      echoPaths.push(path);
+      return path;
     };
-    const cold = await paths.tunnel.rounds(ECHO_COLD);
-    for (const path of Object.values(paths)) await path.rounds(ECHO_WARMUP);
     const rtt = { direct: [] as number[], tunnel: [] as number[], relays: [] as number[] };
-    for (let block = 0; block < ECHO_BLOCKS; block++) {
-      for (const name of ['direct', 'tunnel', 'relays'] as const) rtt[name].push(...(await paths[name].rounds(ECHO_BLOCK_ROUNDS)));
+    let cold: number[];
+    try {
+      const paths = {
+        direct: await open(dialDirect(ports.echo)),
+        tunnel: await open(dialTunnel(proxyPort, ports.echo)),
+        relays: await open(dialDirect(await relayChain(ports.echo, 3, relays))),
+      };
+      cold = await paths.tunnel.rounds(ECHO_COLD);
+      for (const path of Object.values(paths)) await path.rounds(ECHO_WARMUP);
+      for (let block = 0; block < ECHO_BLOCKS; block++) {
+        for (const name of ['direct', 'tunnel', 'relays'] as const) rtt[name].push(...(await paths[name].rounds(ECHO_BLOCK_ROUNDS)));
+      }
+    } finally {
+      for (const path of echoPaths) path.close();
     }
-    for (const path of Object.values(paths)) path.close();
     const p50 = { direct: median(rtt.direct), tunnel: median(rtt.tunnel) };
     const p99 = { direct: percentile(rtt.direct, 99), tunnel: percentile(rtt.tunnel, 99) };
     reporter.report({ scenario: 'tunnel', metric: 'echo 64 B p50', value: p50.tunnel, unit: 'ms', baseline: p50.direct });
