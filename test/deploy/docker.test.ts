@@ -9,7 +9,7 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -124,20 +124,28 @@ describe('deploy/docker/Dockerfile', () => {
     }
   });
 
-  it("keeps only its own platform's libsodium addon, under the name node gives the platform", () => {
+  it("keeps only its own platform's libsodium addon, which still loads", () => {
     const prune = inStage(stageNamed('deps'), 'RUN').find((i) => i.args.includes('sodium-native/prebuilds'));
     assert.ok(prune !== undefined);
     const own = `${process.platform}-${process.arch}`;
-    assert.ok(existsSync(repoPath('node_modules/sodium-native/prebuilds', own, 'sodium-native.node')), `a prebuild named ${own}`);
-    // The same command on a copy of the layout keeps exactly that one.
+    // The same command on a copy of sodium-native, its dependencies linked beside it as npm
+    // lays them out, then a plain require of the pruned package.
     const dir = mkdtempSync(join(tmpdir(), 'apfsds-prebuilds-'));
     try {
-      for (const name of [own, 'linux-arm64', 'darwin-x64', 'win32-x64', 'android-arm']) {
-        mkdirSync(join(dir, 'node_modules/sodium-native/prebuilds', name), { recursive: true });
+      const modules = join(dir, 'node_modules');
+      mkdirSync(modules);
+      for (const name of readdirSync(repoPath('node_modules'))) {
+        if (name !== 'sodium-native' && !name.startsWith('.')) symlinkSync(repoPath('node_modules', name), join(modules, name));
       }
-      const result = spawnSync('sh', ['-c', prune.args], { cwd: dir, encoding: 'utf8' });
-      assert.equal(result.status, 0, result.stderr);
-      assert.deepEqual(readdirSync(join(dir, 'node_modules/sodium-native/prebuilds')), [own]);
+      cpSync(repoPath('node_modules', 'sodium-native'), join(modules, 'sodium-native'), { recursive: true });
+      const pruned = spawnSync('sh', ['-c', prune.args], { cwd: dir, encoding: 'utf8' });
+      assert.equal(pruned.status, 0, pruned.stderr);
+      assert.deepEqual(readdirSync(join(modules, 'sodium-native', 'prebuilds')), [own]);
+      assert.deepEqual(readdirSync(join(modules, 'sodium-native', 'prebuilds', own)), ['sodium-native.node']);
+      const load = "const s = require('sodium-native'); const q = Buffer.alloc(32); s.crypto_scalarmult_base(q, Buffer.alloc(32, 1)); console.log(q.toString('hex'))";
+      const loaded = spawnSync(process.execPath, ['-e', load], { cwd: dir, encoding: 'utf8' });
+      assert.equal(loaded.status, 0, loaded.stderr);
+      assert.match(loaded.stdout, /^[0-9a-f]{64}\n$/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
