@@ -170,14 +170,7 @@ function overlapsShifted(a: Uint8Array, b: Uint8Array): boolean {
 export function createSodiumAead(sodium: Sodium): Aead {
   const seal = sodium.crypto_aead_chacha20poly1305_ietf_encrypt_detached.bind(sodium);
   const open = sodium.crypto_aead_chacha20poly1305_ietf_decrypt_detached.bind(sodium);
-  function sealInto(
-    key: Uint8Array,
-    nonce: Uint8Array,
-    ad: Uint8Array | null,
-    plaintext: Uint8Array,
-    out: Uint8Array,
-    offset: number,
-  ): number {
+  const sealInto: Aead['sealInto'] = (key, nonce, ad, plaintext, out, offset) => {
     const length = plaintext.length;
     const n = length + TAG_LENGTH;
     checkAeadInputs(key, nonce);
@@ -198,7 +191,7 @@ export function createSodiumAead(sodium: Sodium): Aead {
       if (!small && input !== plaintext) input.fill(0);
     }
     return n;
-  }
+  };
   /** open and openInPlace: the tag is checked before anything is decrypted. */
   function openSealed(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array | null, sealed: Uint8Array, inPlace: boolean): Uint8Array | null {
     checkAeadInputs(key, nonce);

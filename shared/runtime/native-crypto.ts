@@ -23,6 +23,7 @@ import {
   CRYPTO_PROVIDERS,
   KEY_LENGTH,
   TAG_LENGTH,
+  type Aead,
   type CryptoBackend,
   type DhKeyPair,
   type DhPublicKey,
@@ -66,14 +67,7 @@ function fromBase64url(text: string | undefined): Uint8Array {
 }
 
 function createNodeAead(c: NodeCryptoModule): SplitAead {
-  function sealInto(
-    key: Uint8Array,
-    nonce: Uint8Array,
-    ad: Uint8Array | null,
-    plaintext: Uint8Array,
-    out: Uint8Array,
-    offset: number,
-  ): number {
+  const sealInto: Aead['sealInto'] = (key, nonce, ad, plaintext, out, offset) => {
     const n = plaintext.length + TAG_LENGTH;
     checkAeadInputs(key, nonce);
     checkRoom(out, offset, n);
@@ -83,7 +77,7 @@ function createNodeAead(c: NodeCryptoModule): SplitAead {
     cipher.final();
     out.set(cipher.getAuthTag(), offset + plaintext.length);
     return n;
-  }
+  };
   const aead: SplitAead = {
     sealInto,
     sealParts(key, nonce, ad, plaintext) {
