@@ -8,19 +8,16 @@ import { x25519 as nobleX25519 } from '@noble/curves/ed25519.js';
 import { blake2s } from '@noble/hashes/blake2.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { ErrorCode, codedError } from '../errors.ts';
-import { checkAeadInputs, checkKeyLength, checkRoom, wipe } from './bytes.ts';
+import { checkAeadInputs, checkRoom } from './bytes.ts';
+import { bytesX25519 } from './bytes-x25519.ts';
 import { hkdfFromHmac } from './hkdf.ts';
 import {
   CRYPTO_PROVIDERS,
   TAG_LENGTH,
   type Aead,
   type CryptoBackend,
-  type DhKeyPair,
-  type DhPublicKey,
   type NoiseHash,
   type NoiseHashName,
-  type X25519,
 } from './types.ts';
 
 const aead: Aead = {
@@ -46,57 +43,15 @@ const aead: Aead = {
   },
 };
 
-class NobleKeyPair implements DhKeyPair {
-  readonly backend = 'noble' as const;
-  readonly publicKey: Uint8Array;
-  privateKey: Uint8Array | null;
-  constructor(privateKey: Uint8Array, publicKey: Uint8Array) {
-    this.privateKey = privateKey;
-    this.publicKey = publicKey;
-  }
-  destroy(): void {
-    wipe(this.privateKey);
-    this.privateKey = null;
-  }
-}
-
-class NoblePublicKey implements DhPublicKey {
-  readonly backend = 'noble' as const;
-  readonly provider = CRYPTO_PROVIDERS.noble;
-  readonly bytes: Uint8Array;
-  constructor(bytes: Uint8Array) {
-    this.bytes = bytes;
-  }
-}
-
-const x25519: X25519 = {
-  generateKeyPair() {
-    const { secretKey, publicKey } = nobleX25519.keygen();
-    return new NobleKeyPair(secretKey, publicKey);
-  },
-  keyPairFromPrivate(privateKey) {
-    checkKeyLength(privateKey, 'X25519 private key');
-    const own = privateKey.slice();
-    return new NobleKeyPair(own, nobleX25519.getPublicKey(own));
-  },
-  publicKey(bytes) {
-    checkKeyLength(bytes, 'X25519 public key');
-    return new NoblePublicKey(bytes.slice());
-  },
-  dh(local, remote) {
-    if (!(local instanceof NobleKeyPair) || !(remote instanceof NoblePublicKey)) {
-      throw codedError(TypeError, ErrorCode.BAD_KEY, 'The key handles come from another backend: expected noble handles');
-    }
-    if (local.privateKey === null) {
-      throw codedError(Error, ErrorCode.CLOSED, 'The X25519 key pair was destroyed: expected a live key');
-    }
-    try {
-      return nobleX25519.getSharedSecret(local.privateKey, remote.bytes);
-    } catch (err) {
-      throw codedError(RangeError, ErrorCode.HANDSHAKE, 'The X25519 public key is of low order: expected a valid point', err);
-    }
-  },
-};
+const x25519 = bytesX25519({
+  backend: 'noble',
+  provider: CRYPTO_PROVIDERS.noble,
+  label: 'noble',
+  randomPrivate: () => nobleX25519.utils.randomSecretKey(),
+  copyPrivate: (privateKey) => privateKey.slice(),
+  publicFrom: (privateKey) => nobleX25519.getPublicKey(privateKey),
+  shared: (privateKey, publicKey) => nobleX25519.getSharedSecret(privateKey, publicKey),
+});
 
 function nobleHash(name: NoiseHashName): NoiseHash {
   const fn = name === 'BLAKE2s' ? blake2s : sha256;

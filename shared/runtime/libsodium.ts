@@ -10,9 +10,9 @@
  * peer's public key nothing against 8 us, a 64-byte seal 0.7 us against 5.7, a 16 KiB seal
  * 10.4 us against 18.5. A shared secret costs the same on both (35-36 us).
  */
-import { ErrorCode, codedError } from '../errors.ts';
-import { NONCE_LENGTH, checkAeadInputs, checkKeyLength, checkRoom } from '../crypto/bytes.ts';
-import { CRYPTO_PROVIDERS, KEY_LENGTH, TAG_LENGTH, type Aead, type DhKeyPair, type DhPublicKey, type X25519 } from '../crypto/types.ts';
+import { NONCE_LENGTH, checkAeadInputs, checkRoom } from '../crypto/bytes.ts';
+import { bytesX25519 } from '../crypto/bytes-x25519.ts';
+import { CRYPTO_PROVIDERS, KEY_LENGTH, TAG_LENGTH, type Aead, type X25519 } from '../crypto/types.ts';
 import { builtin } from './builtin.ts';
 
 /** The part of sodium-native's API this file uses (it ships no TypeScript types). */
@@ -229,71 +229,34 @@ export function createSodiumAead(sodium: Sodium): Aead {
   };
 }
 
-class SodiumKeyPair implements DhKeyPair {
-  readonly backend = 'native' as const;
-  readonly publicKey: Uint8Array;
-  #privateKey: Uint8Array | null;
-  constructor(privateKey: Uint8Array, publicKey: Uint8Array) {
-    this.#privateKey = privateKey;
-    this.publicKey = publicKey;
-  }
-  /** The private scalar (off-heap), or null once destroyed. */
-  get privateKey(): Uint8Array | null {
-    return this.#privateKey;
-  }
-  destroy(): void {
-    this.#privateKey?.fill(0);
-    this.#privateKey = null;
-  }
-}
-
-class SodiumPublicKey implements DhPublicKey {
-  readonly backend = 'native' as const;
-  readonly provider = CRYPTO_PROVIDERS.libsodium;
-  readonly bytes: Uint8Array;
-  constructor(bytes: Uint8Array) {
-    this.bytes = bytes;
-  }
-}
-
 /** X25519 (RFC 7748) through libsodium; key handles hold raw bytes, so nothing is imported. */
 export function createSodiumX25519(sodium: Sodium): X25519 {
-  const pairFrom = (privateKey: Uint8Array): SodiumKeyPair => {
-    sodium.crypto_scalarmult_base(stage.point, privateKey);
-    return new SodiumKeyPair(privateKey, stage.point.slice());
-  };
-  return {
-    generateKeyPair() {
+  return bytesX25519({
+    backend: 'native',
+    provider: CRYPTO_PROVIDERS.libsodium,
+    label: 'libsodium',
+    randomPrivate() {
       const privateKey = offHeap(KEY_LENGTH);
       sodium.randombytes_buf(privateKey);
-      return pairFrom(privateKey);
+      return privateKey;
     },
-    keyPairFromPrivate(privateKey) {
-      checkKeyLength(privateKey, 'X25519 private key');
+    copyPrivate(privateKey) {
       const copy = offHeap(KEY_LENGTH);
       copy.set(privateKey);
-      return pairFrom(copy);
+      return copy;
     },
-    publicKey(bytes) {
-      checkKeyLength(bytes, 'X25519 public key');
-      return new SodiumPublicKey(bytes.slice());
+    publicFrom(privateKey) {
+      sodium.crypto_scalarmult_base(stage.point, privateKey);
+      return stage.point.slice();
     },
-    dh(local, remote) {
-      if (!(local instanceof SodiumKeyPair) || !(remote instanceof SodiumPublicKey)) {
-        throw codedError(TypeError, ErrorCode.BAD_KEY, 'The key handles come from another backend: expected libsodium handles');
-      }
-      const privateKey = local.privateKey;
-      if (privateKey === null) throw codedError(Error, ErrorCode.CLOSED, 'The X25519 key pair was destroyed: expected a live key');
-      stage.point.set(remote.bytes);
+    shared(privateKey, publicKey) {
+      stage.point.set(publicKey);
       try {
         sodium.crypto_scalarmult(stage.result, privateKey, stage.point);
-      } catch (err) {
-        // libsodium refuses an all-zero shared secret (RFC 7748 section 6.1): a low-order point.
-        throw codedError(RangeError, ErrorCode.HANDSHAKE, 'The X25519 public key is of low order: expected a valid point', err);
+        return stage.result.slice();
+      } finally {
+        stage.result.fill(0);
       }
-      const shared = stage.result.slice();
-      stage.result.fill(0);
-      return shared;
     },
-  };
+  });
 }

@@ -16,6 +16,7 @@ import type * as NodeCrypto from 'node:crypto';
 import { ErrorCode, codedError } from '../errors.ts';
 import { encodeBase64url, tryDecodeBase64url } from '../crypto/base64url.ts';
 import { checkAeadInputs, checkKeyLength, checkRoom } from '../crypto/bytes.ts';
+import { destroyedPairError, foreignHandleError, lowOrderError } from '../crypto/bytes-x25519.ts';
 import { hkdfFromHmac } from '../crypto/hkdf.ts';
 import { oneShotNoiseHash } from '../crypto/oneshot-hash.ts';
 import type { SplitAead } from '../crypto/cipher-state.ts';
@@ -171,12 +172,8 @@ function createNodeX25519(c: NodeCryptoModule): X25519 {
       return new NativePublicKey(bytes.slice(), key);
     },
     dh(local, remote) {
-      if (!(local instanceof NativeKeyPair) || !(remote instanceof NativePublicKey)) {
-        throw codedError(TypeError, ErrorCode.BAD_KEY, 'The key handles come from another backend: expected native handles');
-      }
-      if (local.key === null) {
-        throw codedError(Error, ErrorCode.CLOSED, 'The X25519 key pair was destroyed: expected a live key');
-      }
+      if (!(local instanceof NativeKeyPair) || !(remote instanceof NativePublicKey)) throw foreignHandleError('node:crypto');
+      if (local.key === null) throw destroyedPairError();
       try {
         // A plain copy (callers never meet Buffer semantics), and node's Buffer wiped at once.
         const shared = c.diffieHellman({ privateKey: local.key, publicKey: remote.key });
@@ -186,7 +183,7 @@ function createNodeX25519(c: NodeCryptoModule): X25519 {
         return out;
       } catch (err) {
         // OpenSSL refuses an all-zero shared secret (RFC 7748 section 6.1): a low-order point.
-        throw codedError(RangeError, ErrorCode.HANDSHAKE, 'The X25519 public key is of low order: expected a valid point', err);
+        throw lowOrderError(err);
       }
     },
   };
