@@ -4,10 +4,7 @@
  * nonce or output gets the same error from each.
  */
 import { ErrorCode, codedError } from '../errors.ts';
-import { KEY_LENGTH } from './types.ts';
-
-/** Bytes of a ChaCha20-Poly1305 nonce (RFC 8439 section 2.8). */
-export const NONCE_LENGTH = 12;
+import { KEY_LENGTH, NONCE_LENGTH } from './types.ts';
 
 /**
  * True when `a` and `b` hold the same bytes. Runs in time that depends only on the lengths, so

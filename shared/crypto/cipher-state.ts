@@ -10,7 +10,7 @@
  */
 import { ErrorCode, codedError } from '../errors.ts';
 import { wipe } from './bytes.ts';
-import { KEY_LENGTH, TAG_LENGTH, type Aead } from './types.ts';
+import { KEY_LENGTH, NONCE_LENGTH, TAG_LENGTH, type Aead } from './types.ts';
 
 /** Noise messages are at most 65535 bytes (Noise spec section 3). */
 export const NOISE_MAX_MESSAGE = 65535;
@@ -52,7 +52,7 @@ export class CipherState {
   #key: Uint8Array | null = null;
   #lo = 0;
   #hi = 0;
-  readonly #nonce = new Uint8Array(12);
+  readonly #nonce = new Uint8Array(NONCE_LENGTH);
   readonly #view = new DataView(this.#nonce.buffer);
   readonly #rekeyInterval: number;
   #sinceRekey = 0;

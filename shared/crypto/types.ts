@@ -117,3 +117,5 @@ export interface CryptoBackend {
 export const TAG_LENGTH = 16;
 /** Bytes of a ChaCha20-Poly1305 or X25519 key. */
 export const KEY_LENGTH = 32;
+/** Bytes of a ChaCha20-Poly1305 nonce (RFC 8439 section 2.8). */
+export const NONCE_LENGTH = 12;

@@ -10,9 +10,10 @@
  * peer's public key nothing against 8 us, a 64-byte seal 0.7 us against 5.7, a 16 KiB seal
  * 10.4 us against 18.5. A shared secret costs the same on both (35-36 us).
  */
-import { NONCE_LENGTH, checkAeadInputs, checkRoom } from '../crypto/bytes.ts';
+import { checkAeadInputs, checkRoom } from '../crypto/bytes.ts';
 import { bytesX25519 } from '../crypto/bytes-x25519.ts';
-import { CRYPTO_PROVIDERS, KEY_LENGTH, TAG_LENGTH, type Aead, type X25519 } from '../crypto/types.ts';
+import { fromHex } from '../protocol/bytes.ts';
+import { CRYPTO_PROVIDERS, KEY_LENGTH, NONCE_LENGTH, TAG_LENGTH, type Aead, type X25519 } from '../crypto/types.ts';
 import { builtin } from './builtin.ts';
 
 /** The part of sodium-native's API this file uses (it ships no TypeScript types). */
@@ -53,12 +54,6 @@ const RFC8439 = {
   plaintext: "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.",
   tag: '1ae10b594f09e26a7e902ecbd0600691',
 };
-
-function fromHex(text: string): Uint8Array {
-  const out = new Uint8Array(text.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(text.slice(i * 2, i * 2 + 2), 16);
-  return out;
-}
 
 function sameBytes(a: Uint8Array, hex: string): boolean {
   const b = fromHex(hex);
