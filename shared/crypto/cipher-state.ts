@@ -33,10 +33,6 @@ export interface SplitAead extends Aead {
   sealParts(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array | null, plaintext: Uint8Array): [Uint8Array, Uint8Array];
 }
 
-function decryptFailed(): Error {
-  return codedError(Error, ErrorCode.DECRYPT_FAILED, 'The message failed authentication: expected a ciphertext made with this key and nonce');
-}
-
 /** Options of a CipherState. */
 export interface CipherStateOptions {
   /**
@@ -170,14 +166,7 @@ export class CipherState {
 
   /** Decrypts one transport message. Throws DECRYPT_FAILED, leaving the state unchanged. */
   decrypt(ciphertext: Uint8Array, ad: Uint8Array | null = null): Uint8Array {
-    if (ciphertext.length > NOISE_MAX_MESSAGE) {
-      throw codedError(RangeError, ErrorCode.FRAME_TOO_LARGE, `The message has ${ciphertext.length} bytes: expected at most ${NOISE_MAX_MESSAGE}`);
-    }
-    const key = this.#ready(0);
-    const plaintext = this.#aead.open(key, this.#nonce, ad, ciphertext);
-    if (plaintext === null) throw decryptFailed();
-    this.#advance();
-    return plaintext;
+    return this.#open(this.#aead.open, ciphertext, ad);
   }
 
   /**
@@ -188,19 +177,10 @@ export class CipherState {
    */
   decryptInPlace(ciphertext: Uint8Array, ad: Uint8Array | null = null): Uint8Array {
     const openInPlace = this.#aead.openInPlace;
-    if (openInPlace === undefined) {
-      const plaintext = this.decrypt(ciphertext, ad);
-      ciphertext.set(plaintext);
-      return ciphertext.subarray(0, plaintext.length);
-    }
-    if (ciphertext.length > NOISE_MAX_MESSAGE) {
-      throw codedError(RangeError, ErrorCode.FRAME_TOO_LARGE, `The message has ${ciphertext.length} bytes: expected at most ${NOISE_MAX_MESSAGE}`);
-    }
-    const key = this.#ready(0);
-    const plaintext = openInPlace.call(this.#aead, key, this.#nonce, ad, ciphertext);
-    if (plaintext === null) throw decryptFailed();
-    this.#advance();
-    return plaintext;
+    if (openInPlace !== undefined) return this.#open(openInPlace, ciphertext, ad);
+    const plaintext = this.decrypt(ciphertext, ad);
+    ciphertext.set(plaintext);
+    return ciphertext.subarray(0, plaintext.length);
   }
 
   /** Rekey() (section 4.2 REKEY): replaces k by a one-way function of k; the nonce carries on. */
@@ -240,6 +220,20 @@ export class CipherState {
     this.#view.setUint32(4, this.#lo, true);
     this.#view.setUint32(8, this.#hi, true);
     return key;
+  }
+
+  /** Decrypt and authenticate with `open` (one of the backend's), then move the counter on. */
+  #open(open: Aead['open'], ciphertext: Uint8Array, ad: Uint8Array | null): Uint8Array {
+    if (ciphertext.length > NOISE_MAX_MESSAGE) {
+      throw codedError(RangeError, ErrorCode.FRAME_TOO_LARGE, `The message has ${ciphertext.length} bytes: expected at most ${NOISE_MAX_MESSAGE}`);
+    }
+    const key = this.#ready(0);
+    const plaintext = open.call(this.#aead, key, this.#nonce, ad, ciphertext);
+    if (plaintext === null) {
+      throw codedError(Error, ErrorCode.DECRYPT_FAILED, 'The message failed authentication: expected a ciphertext made with this key and nonce');
+    }
+    this.#advance();
+    return plaintext;
   }
 
   #advance(): void {
