@@ -3,9 +3,69 @@
  * used for every stream and for the session (stream 0), as in RFC 9113 section 5.2 and 6.9:
  * the sender never has more bytes in flight than the receiver granted, and the receiver grants
  * bytes back only once its consumer has taken them.
+ *
+ * A receive window may also grow (docs/mux.md "Window auto-tuning"), the rule of quic-go and
+ * Chromium's QUIC: when the consumer takes more than half the window within a few round trips,
+ * the window, not the consumer, is what limits the flow, so it doubles, up to a maximum and
+ * within a budget shared by every window of the process. The extra credit goes out with the
+ * next WINDOW frame, which docs/protocol.md section 5 allows, so the wire does not change.
  */
 
+import { codedError, ErrorCode } from '../errors.ts';
 import { MAX_WINDOW } from '../protocol/constants.ts';
+
+/**
+ * How many round trips consuming a whole window may take and still count as "window-limited":
+ * the window grows when the consumer takes bytes faster than size / (GROWTH_RTTS x RTT).
+ */
+const GROWTH_RTTS = 4;
+
+/**
+ * Bytes by which receive windows may grow beyond their initial sizes, in total. One budget is
+ * shared by every session of a process, so a thousand peers cannot each grow their windows to
+ * the maximum: the worst case of memory held for unread data stays "initial windows + limit".
+ */
+export class WindowBudget {
+  /** The most bytes of growth outstanding at once. */
+  readonly limit: number;
+  #used = 0;
+
+  /** Throws BAD_CONFIG unless `limit` is a non-negative integer. */
+  constructor(limit: number) {
+    if (!Number.isSafeInteger(limit) || limit < 0) {
+      throw codedError(RangeError, ErrorCode.BAD_CONFIG, `Window budget must be a non-negative integer, got ${String(limit)}`);
+    }
+    this.limit = limit;
+  }
+
+  /** Bytes of growth currently held by live windows. */
+  get used(): number {
+    return this.#used;
+  }
+
+  /** Takes up to `n` bytes; returns how many it got (0 once the budget is spent). */
+  take(n: number): number {
+    const granted = Math.max(0, Math.min(n, this.limit - this.#used));
+    this.#used += granted;
+    return granted;
+  }
+
+  /** Gives back `n` bytes taken earlier. */
+  give(n: number): void {
+    this.#used = Math.max(0, this.#used - n);
+  }
+}
+
+/** What a receive window needs to grow: its ceiling, the shared budget, a clock and the RTT. */
+export interface WindowTuning {
+  /** The window never grows beyond this many bytes. */
+  readonly maxSize: number;
+  readonly budget: WindowBudget;
+  /** Milliseconds on a monotonic clock. */
+  now(): number;
+  /** The smoothed round-trip time in ms, or null while none was measured (no growth then). */
+  rttMs(): number | null;
+}
 
 /** The receiving end of a window: what the peer may still send, and what we owe it back. */
 export class ReceiveWindow {
@@ -13,19 +73,28 @@ export class ReceiveWindow {
   available: number;
   /** Bytes consumed locally and not yet returned to the peer. */
   owed = 0;
-  /** The window we announced. */
-  readonly size: number;
-  private readonly threshold: number;
+  /** The window announced so far: the hello's value plus any growth. */
+  size: number;
+  private threshold: number;
+  private readonly tuning: WindowTuning | null;
+  /** Growth taken from the budget, given back by release(). */
+  private grown = 0;
+  /** Bytes returned to the peer so far, and where the current measuring epoch began. */
+  private returned = 0;
+  private epochReturned = 0;
+  private epochStart = -1;
 
   /**
    * `size` is the window we announced in our hello. Credit goes back in batches of at least
    * `size / 4`, so WINDOW frames stay rare but the sender never idles: with an empty receive
-   * buffer it always holds at least three quarters of the window.
+   * buffer it always holds at least three quarters of the window. With `tuning` the window
+   * may grow (see the file comment); without it, it keeps its size.
    */
-  constructor(size: number) {
+  constructor(size: number, tuning: WindowTuning | null = null) {
     this.available = size;
     this.size = size;
     this.threshold = Math.max(1, Math.floor(size / 4));
+    this.tuning = tuning;
   }
 
   /** Records `n` received bytes; false when they exceed the credit granted (peer violated flow control). */
@@ -35,11 +104,15 @@ export class ReceiveWindow {
     return true;
   }
 
-  /** Records `n` bytes consumed (or discarded); returns the credit to send now (0 = wait for more). */
+  /**
+   * Records `n` bytes consumed (or discarded); returns the credit to send now (0 = wait for
+   * more), which includes any growth of the window.
+   */
   consume(n: number): number {
     this.owed += n;
     if (this.owed < this.threshold) return 0;
-    return this.flush();
+    const grant = this.flush();
+    return grant + this.autoTune();
   }
 
   /** Returns all owed credit now, whatever its size. */
@@ -47,11 +120,68 @@ export class ReceiveWindow {
     const grant = this.owed;
     this.owed = 0;
     this.available += grant;
+    this.returned += grant;
     return grant;
+  }
+
+  /**
+   * Grows the window to at least `target` bytes (capped by the maximum and the budget); returns
+   * the extra credit to announce, 0 when there is none. A session keeps its window at 1.5 times
+   * its largest stream window this way, as Chromium does, so one grown stream is not held back
+   * by the session.
+   */
+  ensureAtLeast(target: number): number {
+    if (this.tuning === null) return 0;
+    const want = Math.min(target, this.tuning.maxSize) - this.size;
+    return want > 0 ? this.grow(want) : 0;
+  }
+
+  /** Gives the window's growth back to the budget: its owner is gone and the peer can send no more. */
+  release(): void {
+    if (this.tuning === null || this.grown === 0) return;
+    this.tuning.budget.give(this.grown);
+    this.grown = 0;
+  }
+
+  /**
+   * quic-go's rule, run each time credit goes back: once more than half the window was
+   * returned since the epoch began, grow when that took less than GROWTH_RTTS round trips per
+   * window (the consumer outpaces what the window lets through), then start a new epoch.
+   */
+  private autoTune(): number {
+    const t = this.tuning;
+    if (t === null || this.size >= t.maxSize) return 0;
+    const now = t.now();
+    if (this.epochStart < 0) {
+      this.startEpoch(now);
+      return 0;
+    }
+    const inEpoch = this.returned - this.epochReturned;
+    if (inEpoch <= this.size / 2) return 0;
+    const elapsed = now - this.epochStart;
+    const rtt = t.rttMs();
+    this.startEpoch(now);
+    if (rtt === null || elapsed >= GROWTH_RTTS * (inEpoch / this.size) * rtt) return 0;
+    return this.grow(Math.min(this.size, t.maxSize - this.size));
+  }
+
+  private startEpoch(now: number): void {
+    this.epochStart = now;
+    this.epochReturned = this.returned;
+  }
+
+  private grow(n: number): number {
+    const extra = this.tuning!.budget.take(Math.min(n, MAX_WINDOW - this.size));
+    if (extra === 0) return 0;
+    this.size += extra;
+    this.available += extra;
+    this.grown += extra;
+    this.threshold = Math.max(1, Math.floor(this.size / 4));
+    return extra;
   }
 }
 
-/** The sending end of a window: bytes we may still send. */
+/** The sending end of a window: bytes we may send. */
 export class SendWindow {
   /** Bytes we may send before the peer grants more. */
   credit: number;

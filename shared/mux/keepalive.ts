@@ -13,10 +13,18 @@ type Probe = { sentAt: number; resolve?: (rtt: number) => void; reject?: (err: E
 // Outstanding PINGs remembered for RTT; older ones are forgotten (their PONG then measures nothing).
 const MAX_OUTSTANDING = 64;
 
+/**
+ * Window auto-tuning wants an RTT no older than this; a busy session has no idle keepalive
+ * PINGs, so freshRttMs() sends one (at most one per this interval).
+ */
+export const RTT_MAX_AGE_MS = 2_000;
+
 /** Keepalive and RTT state of one session. */
 export class Keepalive {
   /** Last measured round-trip time in ms, or null before the first PONG. */
   rttMs: number | null = null;
+  /** Smoothed round-trip time in ms (RFC 6298: 7/8 old + 1/8 new), or null before the first PONG. */
+  smoothedRttMs: number | null = null;
 
   private readonly timers: Timers;
   private readonly intervalMs: number;
@@ -27,6 +35,8 @@ export class Keepalive {
   private probeSentAt: number | null = null;
   private readonly outstanding = new Map<number, Probe>();
   private seq = 0;
+  private sampledAt = -Infinity;
+  private sampleAskedAt = -Infinity;
   private timer: unknown = undefined;
   private stopped = false;
 
@@ -56,8 +66,11 @@ export class Keepalive {
     const probe = this.outstanding.get(seq);
     if (probe === undefined) return;
     this.outstanding.delete(seq);
-    const rtt = this.timers.now() - probe.sentAt;
+    const now = this.timers.now();
+    const rtt = now - probe.sentAt;
     this.rttMs = rtt;
+    this.smoothedRttMs = this.smoothedRttMs === null ? rtt : (7 * this.smoothedRttMs + rtt) / 8;
+    this.sampledAt = now;
     if (probe.timer !== undefined) this.timers.clearTimeout(probe.timer);
     probe.resolve?.(rtt);
   }
@@ -75,6 +88,21 @@ export class Keepalive {
         reject(codedError(Error, ErrorCode.TIMEOUT, `No PONG within ${timeoutMs} ms`));
       }, timeoutMs);
     });
+  }
+
+  /**
+   * The smoothed RTT for window auto-tuning. When it is missing or older than RTT_MAX_AGE_MS,
+   * a silent PING goes out to refresh it (at most one per RTT_MAX_AGE_MS); the value returned
+   * meanwhile is the last one, or null.
+   */
+  freshRttMs(): number | null {
+    if (this.stopped) return this.smoothedRttMs;
+    const now = this.timers.now();
+    if (now - this.sampledAt > RTT_MAX_AGE_MS && now - this.sampleAskedAt > RTT_MAX_AGE_MS) {
+      this.sampleAskedAt = now;
+      this.emit();
+    }
+    return this.smoothedRttMs;
   }
 
   /** Stops timers and fails explicit pings with `err`. */

@@ -18,6 +18,7 @@ import {
   type NetworkValue,
 } from '../protocol/constants.ts';
 import { PaddingPolicy, type PaddingPolicyValue } from '../protocol/hello.ts';
+import { WindowBudget } from './flow-window.ts';
 import { realTimers, type Timers } from './timers.ts';
 import type { MuxStream } from './stream.ts';
 
@@ -32,6 +33,17 @@ export interface MuxLimits {
   /** Most concurrently open streams the side accepts. */
   maxStreams: number;
 }
+
+/**
+ * Window auto-tuning defaults (docs/mux.md "Window auto-tuning"). A stream window of 8 MiB
+ * carries 40 MiB/s (335 Mbit/s) at 200 ms RTT; the session window grows to 1.5 times its
+ * largest stream window and at most 32 MiB. The budget caps all growth in one process.
+ */
+export const DEFAULT_MAX_STREAM_WINDOW = 8 << 20;
+/** See DEFAULT_MAX_STREAM_WINDOW. */
+export const DEFAULT_MAX_SESSION_WINDOW = 32 << 20;
+/** See DEFAULT_MAX_STREAM_WINDOW: 256 MiB of growth at most, across every session of a process. */
+export const DEFAULT_WINDOW_BUDGET = 256 << 20;
 
 /** Who opens streams: the dialer of a session (client) or of a link (handler) is the opener. */
 export const MuxRole = {
@@ -63,6 +75,18 @@ export interface MuxSessionOptions {
   paddingPolicy?: PaddingPolicyValue;
   /** OPEN may carry an origin tag (links); on client sessions a tag is a PROTOCOL_ERROR. Default false. */
   allowTags?: boolean;
+  /**
+   * Auto-tuning may grow a stream's receive window up to this many bytes; default
+   * DEFAULT_MAX_STREAM_WINDOW. At or below local.streamWindow the window keeps the hello's size.
+   */
+  maxStreamWindow?: number;
+  /** The same for the session window; default DEFAULT_MAX_SESSION_WINDOW. */
+  maxSessionWindow?: number;
+  /**
+   * Caps the growth of all windows that share it: pass one budget to every session of a
+   * process. Default: a budget of DEFAULT_WINDOW_BUDGET for this session alone.
+   */
+  windowBudget?: WindowBudget;
   /** Plaintext bytes per transport message; default and maximum 65519. */
   messageSize?: number;
   /** A stream's write() promise stays pending while its queue holds more than this; default 64 KiB. */
@@ -94,6 +118,9 @@ export interface MuxSessionOptions {
   onClose?: (error?: Error) => void;
 }
 
+/** The auto-tuning settings a role gives every session it runs (one budget for the whole process). */
+export type WindowGrowth = Pick<MuxSessionOptions, 'maxStreamWindow' | 'maxSessionWindow' | 'windowBudget'>;
+
 /** Options with every default applied. */
 export interface ResolvedMuxOptions {
   role: MuxRoleValue;
@@ -102,6 +129,9 @@ export interface ResolvedMuxOptions {
   capabilities: number;
   paddingPolicy: PaddingPolicyValue;
   allowTags: boolean;
+  maxStreamWindow: number;
+  maxSessionWindow: number;
+  windowBudget: WindowBudget;
   messageSize: number;
   streamHighWater: number;
   sessionHighWater: number;
@@ -164,10 +194,17 @@ export function resolveMuxOptions(o: MuxSessionOptions): ResolvedMuxOptions {
   const messageSize = int('messageSize', o.messageSize, MAX_MESSAGE_PLAINTEXT, 1024, MAX_MESSAGE_PLAINTEXT);
   const maxStreamQueue = int('maxStreamQueue', o.maxStreamQueue, 4 << 20, 1, 2 ** 40);
   const keepaliveIntervalMs = int('keepaliveIntervalMs', o.keepaliveIntervalMs, 15_000, 0, 2 ** 31 - 1);
+  const local = limits('local', o.local);
+  const { streamWindow, sessionWindow } = local;
+  if (o.windowBudget !== undefined && !(o.windowBudget instanceof WindowBudget)) throw bad('windowBudget', 'a WindowBudget', o.windowBudget);
   return {
     role: o.role,
-    local: limits('local', o.local),
+    local,
     remote: limits('remote', o.remote),
+    // A window never shrinks below what the hello announced.
+    maxStreamWindow: Math.max(streamWindow, int('maxStreamWindow', o.maxStreamWindow, DEFAULT_MAX_STREAM_WINDOW, 0, MAX_WINDOW)),
+    maxSessionWindow: Math.max(sessionWindow, int('maxSessionWindow', o.maxSessionWindow, DEFAULT_MAX_SESSION_WINDOW, 0, MAX_WINDOW)),
+    windowBudget: o.windowBudget ?? new WindowBudget(DEFAULT_WINDOW_BUDGET),
     capabilities: int('capabilities', o.capabilities, 0, 0, 0xffff_ffff),
     paddingPolicy,
     allowTags: o.allowTags ?? false,

@@ -11,7 +11,7 @@ import { FrameType, MAX_STREAM_ID, Network } from '../protocol/constants.ts';
 import { decodeFrames } from '../protocol/decode.ts';
 import type { Frame, GoAwayFrame, OpenFrame } from '../protocol/frame.ts';
 import { Capability } from '../protocol/hello.ts';
-import { ReceiveWindow } from './flow-window.ts';
+import { ReceiveWindow, type WindowTuning } from './flow-window.ts';
 import { Keepalive } from './keepalive.ts';
 import { closedError, openFailedError } from './mux-errors.ts';
 import { MuxRole, resolveMuxOptions, type MuxSessionOptions, type OpenRequest, type ResolvedMuxOptions } from './options.ts';
@@ -71,7 +71,7 @@ export class MuxSession {
     this.closed = new Promise((resolve) => {
       this.closedResolve = resolve;
     });
-    this.recvWindow = new ReceiveWindow(this.o.local.sessionWindow);
+    this.recvWindow = new ReceiveWindow(this.o.local.sessionWindow, this.tuning(this.o.maxSessionWindow, this.o.local.sessionWindow));
     this.outbox = new Outbox(
       transport,
       {
@@ -121,6 +121,11 @@ export class MuxSession {
   /** Last measured round-trip time (ms), or null. */
   get rttMs(): number | null {
     return this.keepalive.rttMs;
+  }
+
+  /** Bytes the session-level receive window has grown to (the hello's sessionWindow, plus auto-tuning). */
+  get receiveWindow(): number {
+    return this.recvWindow.size;
   }
 
   /** Counters for metrics. */
@@ -435,6 +440,25 @@ export class MuxSession {
     if (grant > 0) this.outbox.queueControl({ type: FrameType.WINDOW, streamId: 0, increment: grant });
   }
 
+  /** A stream window grew: keep the session window at 1.5 times it, so the session does not cap that stream. */
+  private followStreamWindow(size: number): void {
+    if (this.done) return;
+    const extra = this.recvWindow.ensureAtLeast(Math.floor(1.5 * size));
+    if (extra > 0) this.outbox.queueControl({ type: FrameType.WINDOW, streamId: 0, increment: extra });
+  }
+
+  /** How a receive window of `initial` bytes may grow up to `max` (null when it may not). */
+  private tuning(max: number, initial: number): WindowTuning | null {
+    if (max <= initial) return null;
+    const timers = this.o.timers;
+    return {
+      maxSize: max,
+      budget: this.o.windowBudget,
+      now: () => timers.now(),
+      rttMs: () => this.keepalive.freshRttMs(),
+    };
+  }
+
   /** The peer broke a session rule: GOAWAY with `closeCode`, then close. */
   private violation(code: typeof ErrorCode.PROTOCOL | typeof ErrorCode.FLOW_CONTROL, closeCode: CloseCodeValue, what: string): void {
     this.fail(closedError(code, closeCode, false, `Session closed: ${what}`), closeCode);
@@ -470,6 +494,7 @@ export class MuxSession {
     this.keepalive.stop(streamErr);
     for (const s of [...this.streams.values()]) s.terminate(streamErr);
     this.streams.clear();
+    this.recvWindow.release();
     this.wakeIdle();
     this.closedResolve(error);
     try {
@@ -504,6 +529,8 @@ export class MuxSession {
         if (this.streams.size === 0) this.wakeIdle();
       },
       streamAnswered: (stream) => o.timers.clearTimeout(stream.openTimer),
+      streamTuning: this.tuning(o.maxStreamWindow, o.local.streamWindow),
+      streamWindowGrew: (size) => this.followStreamWindow(size),
     };
   }
 

@@ -9,7 +9,7 @@ import { CloseCode, OpenFailReason, type CloseCodeValue, type OpenFailReasonValu
 import { FrameType, Network } from '../protocol/constants.ts';
 import type { Frame } from '../protocol/frame.ts';
 import { ChunkQueue } from './chunk-queue.ts';
-import { ReceiveWindow, SendWindow } from './flow-window.ts';
+import { ReceiveWindow, SendWindow, type WindowTuning } from './flow-window.ts';
 import { closedError, openFailedError } from './mux-errors.ts';
 import type { OpenRequest } from './options.ts';
 
@@ -53,6 +53,10 @@ export interface StreamHost {
   streamClosed(stream: MuxStream): void;
   /** Acceptor: a pending stream was accepted; start its deadline-free life. */
   streamAnswered(stream: MuxStream): void;
+  /** How stream receive windows grow (null: they keep the hello's size). */
+  readonly streamTuning: WindowTuning | null;
+  /** A stream's receive window grew to `size` bytes (the session window follows it). */
+  streamWindowGrew(size: number): void;
 }
 
 type Waiter<T> = { resolve: (value: T) => void; reject: (err: Error) => void };
@@ -101,7 +105,7 @@ export class MuxStream {
     this.isOpener = isOpener;
     this.phase = isOpener ? StreamPhase.OPENING : StreamPhase.PENDING;
     this.sendWindow = new SendWindow(sendWindow);
-    this.recvWindow = new ReceiveWindow(recvWindow);
+    this.recvWindow = new ReceiveWindow(recvWindow, host.streamTuning);
     this.opened = new Promise<void>((resolve, reject) => {
       this.openSettle = { resolve, reject };
     });
@@ -120,6 +124,11 @@ export class MuxStream {
   /** Bytes received and not yet read. */
   get readableLength(): number {
     return this.recvQueue.byteLength;
+  }
+
+  /** Bytes this stream's receive window has grown to (the hello's streamWindow, plus auto-tuning). */
+  get receiveWindow(): number {
+    return this.recvWindow.size;
   }
 
   /** Bytes the peer currently lets us send on this stream. */
@@ -355,6 +364,7 @@ export class MuxStream {
     for (const w of writers) w.reject(err);
     this.settleOpen(err);
     this.datagramBacklog = [];
+    this.recvWindow.release();
     this.host.streamClosed(this);
     this.closedResolve();
   }
@@ -374,6 +384,7 @@ export class MuxStream {
     this.phase = StreamPhase.CLOSED;
     // The last chunk handed out will not be followed by a read() when the app knew the length.
     this.acknowledge();
+    this.recvWindow.release();
     this.host.streamClosed(this);
     this.closedResolve();
   }
@@ -392,9 +403,11 @@ export class MuxStream {
   }
 
   private returnStreamCredit(n: number): void {
+    const before = this.recvWindow.size;
     const grant = this.recvWindow.consume(n);
     if (grant > 0 && !this.remoteFin && this.phase !== StreamPhase.CLOSED) {
       this.host.queueControl({ type: FrameType.WINDOW, streamId: this.id, increment: grant });
+      if (this.recvWindow.size > before) this.host.streamWindowGrew(this.recvWindow.size);
     }
   }
 

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { MuxStream } from '../../../shared/mux/stream.ts';
-import { makePair, pseudoRandomBytes, readAll, settle, TCP_REQUEST } from './pair.ts';
+import { fixedWindows, makePair, pseudoRandomBytes, readAll, settle, TCP_REQUEST } from './pair.ts';
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const KiB = 1024;
@@ -23,7 +23,7 @@ describe('MuxSession flow control', () => {
     const H = 32 * KiB;
     const chunk = 8 * KiB;
     const limits = { streamWindow: W, sessionWindow: 4 * W };
-    const p = makePair({ remote: limits, streamHighWater: H }, { local: limits });
+    const p = makePair({ remote: limits, streamHighWater: H }, fixedWindows(limits));
     const data = pseudoRandomBytes(1024 * KiB, 7);
     const s = await p.opener.connect(TCP_REQUEST);
     const r = await p.nextAccepted();
@@ -47,7 +47,7 @@ describe('MuxSession flow control', () => {
   it('streams share the session window: a stalled stream cannot exceed it, and others proceed once it is read', async () => {
     const S = 64 * KiB;
     const limits = { streamWindow: 64 * KiB, sessionWindow: S };
-    const p = makePair({ remote: limits }, { local: limits });
+    const p = makePair({ remote: limits }, fixedWindows(limits));
     const a = await p.opener.connect(TCP_REQUEST);
     const ra = await p.nextAccepted();
     const b = await p.opener.connect(TCP_REQUEST);
@@ -69,7 +69,7 @@ describe('MuxSession flow control', () => {
   it('credit returns only as the consumer reads: reading one chunk at a time keeps the sender going', async () => {
     const W = 32 * KiB;
     const limits = { streamWindow: W, sessionWindow: 8 * W };
-    const p = makePair({ remote: limits }, { local: limits });
+    const p = makePair({ remote: limits }, fixedWindows(limits));
     const s = await p.opener.connect(TCP_REQUEST);
     const r = await p.nextAccepted();
     const data = pseudoRandomBytes(300 * KiB, 3);
@@ -119,8 +119,8 @@ describe('MuxSession flow control', () => {
     const chunk = 16 * KiB;
     const limits = { streamWindow: W, sessionWindow: 4 * W };
     // client -> handler session, handler -> exit link.
-    const session = makePair({ remote: limits, streamHighWater: H }, { local: limits });
-    const link = makePair({ remote: limits, streamHighWater: H }, { local: limits });
+    const session = makePair({ remote: limits, streamHighWater: H }, fixedWindows(limits));
+    const link = makePair({ remote: limits, streamHighWater: H }, fixedWindows(limits));
     const up = await session.opener.connect(TCP_REQUEST);
     const atHandler = await session.nextAccepted();
     const down = await link.opener.connect(TCP_REQUEST);

@@ -19,6 +19,14 @@ export interface Pair {
 
 type Side = Omit<MuxSessionOptions, 'role'>;
 
+/**
+ * Receive-side options that announce `limits` and keep them: auto-tuning off, for tests that
+ * pin exact buffer bounds (window-tuning.test.ts covers growth).
+ */
+export function fixedWindows(limits: { streamWindow: number; sessionWindow: number }): Side {
+  return { local: limits, maxStreamWindow: limits.streamWindow, maxSessionWindow: limits.sessionWindow };
+}
+
 /** Builds a pair whose acceptor accepts every OPEN unless `acceptor.onOpen` is given. */
 export function makePair(
   opener: Side = {},
