@@ -5,6 +5,8 @@
 import type { Logger } from 'pino';
 import type { ClientConfig } from '../shared/config/client.ts';
 import { StaticKey } from '../shared/crypto/static-key.ts';
+import { WindowBudget } from '../shared/mux/flow-window.ts';
+import { DEFAULT_WINDOW_BUDGET } from '../shared/mux/options.ts';
 import { createLogger } from '../shared/log.ts';
 import { clientMetrics } from '../shared/metrics/catalog.ts';
 import { Registry } from '../shared/metrics/registry.ts';
@@ -66,6 +68,8 @@ export async function startClient(config: ClientConfig, options: RoleOptions = {
     keepaliveIntervalMs: config.keepalive.interval,
     keepaliveTimeoutMs: config.keepalive.timeout,
     openTimeoutMs: config.openTimeout,
+    // The mux's default window maxima; one growth budget across the client's sessions.
+    windows: { windowBudget: new WindowBudget(DEFAULT_WINDOW_BUDGET) },
   });
   const dialErrors = createDialErrorLog(logger);
   const pool = new SessionPool({

@@ -8,7 +8,7 @@ import { connectSession, type HelloTemplate } from '../shared/channel/index.ts';
 import type { StaticKey } from '../shared/crypto/static-key.ts';
 import { codedError, ErrorCode, hasCode } from '../shared/errors.ts';
 import { muxOptionsFromHellos } from '../shared/mux/hellos.ts';
-import { MuxRole } from '../shared/mux/options.ts';
+import { MuxRole, type WindowGrowth } from '../shared/mux/options.ts';
 import { MuxSession } from '../shared/mux/session.ts';
 import { DEFAULT_MAX_FRAME_LENGTH, DEFAULT_MAX_STREAMS, DEFAULT_STREAM_WINDOW } from '../shared/protocol/constants.ts';
 import { Capability, PaddingPolicy, Role } from '../shared/protocol/hello.ts';
@@ -48,6 +48,8 @@ export interface SessionDialOptions {
   readonly keepaliveTimeoutMs: number;
   /** OPEN_OK deadline default of the session. */
   readonly openTimeoutMs: number;
+  /** Window auto-tuning: one budget for every session of the client; default the mux defaults. */
+  readonly windows?: WindowGrowth;
 }
 
 /**
@@ -104,6 +106,7 @@ export function createSessionDialer(o: SessionDialOptions): SessionDialer {
         keepaliveIntervalMs: o.keepaliveIntervalMs,
         keepaliveTimeoutMs: o.keepaliveTimeoutMs,
         openTimeoutMs: o.openTimeoutMs,
+        ...o.windows,
         onGoAway: () => hooks.onGoAway(),
       });
     } finally {

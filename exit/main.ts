@@ -6,6 +6,7 @@
 import type { ExitConfig } from '../shared/config/exit.ts';
 import { ReplayGuard } from '../shared/crypto/replay-guard.ts';
 import { StaticKey } from '../shared/crypto/static-key.ts';
+import { WindowBudget } from '../shared/mux/flow-window.ts';
 import { createLogger, type Logger } from '../shared/log.ts';
 import { exitMetrics } from '../shared/metrics/catalog.ts';
 import { Registry } from '../shared/metrics/registry.ts';
@@ -86,6 +87,11 @@ export async function startExit(config: ExitConfig, options: ExitOptions = {}): 
     metrics,
     logger,
     openTimeoutMs: config.connectTimeout + 2_000,
+    windows: {
+      maxStreamWindow: config.limits.maxStreamWindow,
+      maxSessionWindow: config.limits.maxLinkWindow,
+      windowBudget: new WindowBudget(config.limits.windowGrowthBudget),
+    },
     ...(options.keepaliveIntervalMs === undefined ? {} : { keepaliveIntervalMs: options.keepaliveIntervalMs }),
   });
   const staticKey = StaticKey.fromPrivate(config.key.privateKey.bytes);

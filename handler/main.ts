@@ -12,6 +12,8 @@
  */
 import type { HandlerConfig } from '../shared/config/handler.ts';
 import { StaticKey } from '../shared/crypto/static-key.ts';
+import { WindowBudget } from '../shared/mux/flow-window.ts';
+import type { WindowGrowth } from '../shared/mux/options.ts';
 import { createLogger, type Logger } from '../shared/log.ts';
 import { handlerMetrics } from '../shared/metrics/catalog.ts';
 import { Registry } from '../shared/metrics/registry.ts';
@@ -123,6 +125,12 @@ export async function startHandler(config: HandlerConfig, options: HandlerStartO
   const clusterKey = StaticKey.fromPrivate(config.clusterKey.privateKey.bytes);
   undo.push(async () => clusterKey.destroy());
   const selector = createExitSelector({ health: healthOptions(config.health) });
+  // Client sessions and links draw their window growth from one budget (docs/mux.md).
+  const windows: WindowGrowth = {
+    maxStreamWindow: config.limits.maxStreamWindow,
+    maxSessionWindow: config.limits.maxSessionWindow,
+    windowBudget: new WindowBudget(config.limits.windowGrowthBudget),
+  };
   const links = new LinkPool({
     staticKey: clusterKey,
     hello: linkHello(config.nodeId, config.limits, config.links.maxStreamsPerLink),
@@ -136,6 +144,7 @@ export async function startHandler(config: HandlerConfig, options: HandlerStartO
     heartbeatIntervalMs: config.health.heartbeatInterval,
     heartbeatTimeoutMs: config.health.heartbeatTimeout,
     maxMissedHeartbeats: config.health.maxMissedHeartbeats,
+    windows,
     ...(options.linkBackoff === undefined ? {} : { backoff: options.linkBackoff }),
   });
   links.setExits(view.exits.list());
@@ -154,6 +163,7 @@ export async function startHandler(config: HandlerConfig, options: HandlerStartO
       decoy: createDecoy(config.decoy),
       logger,
       metrics,
+      windows,
     });
   } catch (err) {
     await unwind();

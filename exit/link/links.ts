@@ -7,7 +7,7 @@ import type { ChannelEstablished } from '../../shared/channel/handshake.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { ExitMetrics } from '../../shared/metrics/catalog.ts';
 import { muxOptionsFromHellos } from '../../shared/mux/hellos.ts';
-import { MuxRole, type OpenRequest } from '../../shared/mux/options.ts';
+import { MuxRole, type OpenRequest, type WindowGrowth } from '../../shared/mux/options.ts';
 import { MuxSession } from '../../shared/mux/session.ts';
 import type { MuxStream } from '../../shared/mux/stream.ts';
 import type { EgressService } from '../egress/service.ts';
@@ -38,6 +38,8 @@ export interface LinkSetOptions {
   /** Keepalive of link sessions (0 disables; default the mux's 15 s / 10 s). */
   keepaliveIntervalMs?: number;
   keepaliveTimeoutMs?: number;
+  /** Window auto-tuning of link sessions (shared budget); default the mux defaults. */
+  windows?: WindowGrowth;
 }
 
 /** The set of live links. */
@@ -83,6 +85,7 @@ export class LinkSet {
       allowTags: true,
       ...muxOptionsFromHellos(est.localHello, est.remoteHello),
       openTimeoutMs: this.#o.openTimeoutMs,
+      ...this.#o.windows,
       onOpen: (stream: MuxStream, request: OpenRequest) => this.#o.egress.handleOpen(stream, request, log),
       ...(this.#o.keepaliveIntervalMs === undefined ? {} : { keepaliveIntervalMs: this.#o.keepaliveIntervalMs }),
       ...(this.#o.keepaliveTimeoutMs === undefined ? {} : { keepaliveTimeoutMs: this.#o.keepaliveTimeoutMs }),

@@ -10,6 +10,7 @@ import type { ChannelEstablished } from '../../shared/channel/handshake.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { HandlerMetrics } from '../../shared/metrics/catalog.ts';
 import { muxOptionsFromHellos } from '../../shared/mux/hellos.ts';
+import type { WindowGrowth } from '../../shared/mux/options.ts';
 import { MuxSession } from '../../shared/mux/session.ts';
 import type { MuxStream } from '../../shared/mux/stream.ts';
 import { CloseCode, OpenFailReason } from '../../shared/protocol/codes.ts';
@@ -33,6 +34,8 @@ export interface SessionDeps {
   logger: Logger;
   /** Answer deadline for OPENs (ms): the acceptor's openTimeoutMs. */
   openTimeoutMs: number;
+  /** Window auto-tuning (shared budget). */
+  windows: WindowGrowth;
   now: () => number;
 }
 
@@ -90,6 +93,7 @@ export class ClientSession {
       // Liveness is the client's job (it pings); a silent session ends by the idle timeout.
       keepaliveIntervalMs: 0,
       openTimeoutMs: deps.openTimeoutMs,
+      ...deps.windows,
       onOpen: (stream) => this.#onOpen(stream),
       onClose: (err) => {
         this.logger.info({ err: err?.message }, 'session closed');

@@ -19,6 +19,7 @@ import { ReplayGuard } from '../../shared/crypto/replay-guard.ts';
 import type { StaticKey } from '../../shared/crypto/static-key.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { HandlerMetrics } from '../../shared/metrics/catalog.ts';
+import type { WindowGrowth } from '../../shared/mux/options.ts';
 import { MAX_NOISE_MESSAGE } from '../../shared/protocol/constants.ts';
 import { serve, type ConnInfo, type HttpServer } from '../../shared/runtime/http-server.ts';
 import type { WsConnection } from '../../shared/runtime/websocket.ts';
@@ -49,6 +50,8 @@ export interface GatewayOptions {
   now?: () => number;
   /** OPEN answer deadline on client sessions (ms, default 30 s): longer than a link OPEN with retries. */
   openTimeoutMs?: number;
+  /** Window auto-tuning of client sessions (limits.maxStreamWindow...); default the mux defaults. */
+  windows?: WindowGrowth;
 }
 
 /** Why a session handshake was refused, as the handshakes metric labels it. */
@@ -266,6 +269,7 @@ export class Gateway {
       ledger: o.ledger,
       logger: o.logger,
       openTimeoutMs: o.openTimeoutMs ?? 30_000,
+      windows: o.windows ?? {},
       now: this.#now,
       ...(o.metrics === undefined ? {} : { metrics: o.metrics }),
     };

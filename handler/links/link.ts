@@ -7,7 +7,7 @@
 import type { ChannelEstablished } from '../../shared/channel/handshake.ts';
 import { muxOptionsFromHellos } from '../../shared/mux/hellos.ts';
 import { MuxSession } from '../../shared/mux/session.ts';
-import type { OpenRequest } from '../../shared/mux/options.ts';
+import type { OpenRequest, WindowGrowth } from '../../shared/mux/options.ts';
 import type { MuxStream } from '../../shared/mux/stream.ts';
 import type { Hello } from '../../shared/protocol/hello.ts';
 
@@ -22,6 +22,8 @@ export interface ExitLinkOptions {
   openTimeoutMs?: number;
   /** Called when the exit sends GOAWAY (draining or shutting down). */
   onGoAway?: () => void;
+  /** Window auto-tuning (shared budget); default the mux defaults. */
+  windows?: WindowGrowth;
 }
 
 let nextLinkSerial = 1;
@@ -56,6 +58,7 @@ export class ExitLink {
       ...muxOptionsFromHellos(est.localHello, est.remoteHello),
       allowTags: true,
       keepaliveIntervalMs: 0,
+      ...options.windows,
       ...(options.openTimeoutMs === undefined ? {} : { openTimeoutMs: options.openTimeoutMs }),
       ...(options.onGoAway === undefined ? {} : { onGoAway: () => options.onGoAway?.() }),
     });

@@ -15,7 +15,7 @@ import { ReplayGuard } from '../../shared/crypto/replay-guard.ts';
 import type { StaticKey } from '../../shared/crypto/static-key.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { HandlerMetrics } from '../../shared/metrics/catalog.ts';
-import type { OpenRequest } from '../../shared/mux/options.ts';
+import type { OpenRequest, WindowGrowth } from '../../shared/mux/options.ts';
 import type { MuxStream } from '../../shared/mux/stream.ts';
 import { Network } from '../../shared/protocol/constants.ts';
 import { Capability } from '../../shared/protocol/hello.ts';
@@ -55,6 +55,8 @@ export interface LinkPoolOptions {
   maxMissedHeartbeats: number;
   /** OPEN_OK deadline on links (ms); default the mux's 10 s. */
   openTimeoutMs?: number;
+  /** Window auto-tuning of links (shared budget); default the mux defaults. */
+  windows?: WindowGrowth;
   /** How long a removed or disabled exit's links may take to finish their streams (default 60 s). */
   drainTimeoutMs?: number;
   backoff?: BackoffOptions;
@@ -248,6 +250,7 @@ export class LinkPool implements SlotHost {
   #linkOptions(exitId: string): ConstructorParameters<typeof ExitLink>[3] {
     return {
       maxStreams: this.#o.maxStreamsPerLink,
+      ...(this.#o.windows === undefined ? {} : { windows: this.#o.windows }),
       ...(this.#o.openTimeoutMs === undefined ? {} : { openTimeoutMs: this.#o.openTimeoutMs }),
       onGoAway: () => {
         const st = this.#exits.get(exitId);

@@ -55,6 +55,9 @@ export const LIMIT_DEFAULTS = {
   maxFrameSize: 16_384,
   streamWindow: 262_144,
   sessionWindow: 4_194_304,
+  maxStreamWindow: 8_388_608,
+  maxSessionWindow: 33_554_432,
+  windowGrowthBudget: 268_435_456,
   userBandwidth: { rate: 12_500_000, burst: 4_194_304 },
   connectionRate: { rate: 10, burst: 30 },
 } as const;
@@ -80,6 +83,12 @@ export const LimitsSchema = z.strictObject({
   maxFrameSize: size(1024, MAX_FRAME_SIZE_CEILING).default(LIMIT_DEFAULTS.maxFrameSize),
   streamWindow: size(1024, 1 << 30).default(LIMIT_DEFAULTS.streamWindow),
   sessionWindow: size(1024, 1 << 30).default(LIMIT_DEFAULTS.sessionWindow),
+  /** Auto-tuning grows stream windows up to this (docs/mux.md); at or below streamWindow: no growth. */
+  maxStreamWindow: size(0, 1 << 30).default(LIMIT_DEFAULTS.maxStreamWindow),
+  /** The same for session and link windows. */
+  maxSessionWindow: size(0, 1 << 30).default(LIMIT_DEFAULTS.maxSessionWindow),
+  /** All window growth of this process together stays under this many bytes. */
+  windowGrowthBudget: size(0, 2 ** 40).default(LIMIT_DEFAULTS.windowGrowthBudget),
   userBandwidth: bucket(LIMIT_DEFAULTS.userBandwidth.rate, LIMIT_DEFAULTS.userBandwidth.burst, 'bytes').prefault({}),
   connectionRate: bucket(LIMIT_DEFAULTS.connectionRate.rate, LIMIT_DEFAULTS.connectionRate.burst, 'count').prefault({}),
 });

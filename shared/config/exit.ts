@@ -48,6 +48,12 @@ export const ExitLimitsSchema = z.strictObject({
   maxFrameSize: size(1024, MAX_FRAME_SIZE_CEILING).default(16_384),
   streamWindow: size(1024, 1 << 30).default(262_144),
   linkWindow: size(1024, 1 << 30).default(16_777_216),
+  /** Auto-tuning grows stream windows up to this (docs/mux.md); at or below streamWindow: no growth. */
+  maxStreamWindow: size(0, 1 << 30).default(8_388_608),
+  /** The same for link windows (linkWindow). */
+  maxLinkWindow: size(0, 1 << 30).default(67_108_864),
+  /** All window growth of this process together stays under this many bytes. */
+  windowGrowthBudget: size(0, 2 ** 40).default(268_435_456),
 });
 
 /** The whole exit config. */

@@ -94,7 +94,12 @@ export function expandUpConfig(up: UpConfig, m: UpMaterial): UpRoles {
     clusterPublicKey: clusterPublic,
     listen: { host: up.host, port: up.ports.exit, path: m.linkPath },
     egress: { allow: up.allowEgress },
-    limits: { maxFrameSize: up.limits.maxFrameSize, streamWindow: up.limits.streamWindow },
+    limits: {
+      maxFrameSize: up.limits.maxFrameSize,
+      streamWindow: up.limits.streamWindow,
+      maxStreamWindow: up.limits.maxStreamWindow,
+      windowGrowthBudget: up.limits.windowGrowthBudget,
+    },
     status: { enabled: false },
     log,
   });
