@@ -6,9 +6,8 @@ import type { Logger } from 'pino';
 import type { ClientConfig } from '../shared/config/client.ts';
 import { StaticKey } from '../shared/crypto/static-key.ts';
 import { WindowBudget } from '../shared/mux/flow-window.ts';
-import { DEFAULT_WINDOW_BUDGET } from '../shared/mux/options.ts';
 import { createLogger } from '../shared/log.ts';
-import { clientMetrics } from '../shared/metrics/catalog.ts';
+import { clientMetrics, windowGrowthGauge } from '../shared/metrics/catalog.ts';
 import { Registry } from '../shared/metrics/registry.ts';
 import type { HttpServer } from '../shared/runtime/http-server.ts';
 import type { ClientTlsOptions } from '../shared/runtime/tls.ts';
@@ -58,6 +57,8 @@ export async function startClient(config: ClientConfig, options: RoleOptions = {
   const logger = options.logger ?? createLogger({ role: 'client', level: config.log.level, format: config.log.format });
   const registry = options.registry ?? new Registry();
   const metrics = clientMetrics(registry);
+  const windowBudget = new WindowBudget(config.limits.windowGrowthBudget);
+  windowGrowthGauge(registry, 'client', windowBudget);
   const staticKey = StaticKey.fromPrivate(config.key.privateKey.bytes);
   const dial = createSessionDialer({
     staticKey,
@@ -68,8 +69,8 @@ export async function startClient(config: ClientConfig, options: RoleOptions = {
     keepaliveIntervalMs: config.keepalive.interval,
     keepaliveTimeoutMs: config.keepalive.timeout,
     openTimeoutMs: config.openTimeout,
-    // The mux's default window maxima; one growth budget across the client's sessions.
-    windows: { windowBudget: new WindowBudget(DEFAULT_WINDOW_BUDGET) },
+    // One growth budget across the client's sessions.
+    windows: { maxStreamWindow: config.limits.maxStreamWindow, maxSessionWindow: config.limits.maxSessionWindow, windowBudget },
   });
   const dialErrors = createDialErrorLog(logger);
   const pool = new SessionPool({

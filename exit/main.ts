@@ -8,7 +8,7 @@ import { ReplayGuard } from '../shared/crypto/replay-guard.ts';
 import { StaticKey } from '../shared/crypto/static-key.ts';
 import { WindowBudget } from '../shared/mux/flow-window.ts';
 import { createLogger, type Logger } from '../shared/log.ts';
-import { exitMetrics } from '../shared/metrics/catalog.ts';
+import { exitMetrics, windowGrowthGauge } from '../shared/metrics/catalog.ts';
 import { Registry } from '../shared/metrics/registry.ts';
 import type { HttpServer } from '../shared/runtime/index.ts';
 import type { EgressNet } from './egress/connect.ts';
@@ -67,6 +67,8 @@ export async function startExit(config: ExitConfig, options: ExitOptions = {}): 
   const logger = options.logger ?? createLogger({ role: 'exit', node: config.id, level: config.log.level, format: config.log.format });
   const registry = options.registry ?? new Registry();
   const metrics = exitMetrics(registry);
+  const windowBudget = new WindowBudget(config.limits.windowGrowthBudget);
+  windowGrowthGauge(registry, 'exit', windowBudget);
   const policy = createEgressPolicy({ allow: config.egress.allow, deny: config.egress.deny, field: 'egress' });
   const egress = new EgressService({
     settings: {
@@ -90,7 +92,7 @@ export async function startExit(config: ExitConfig, options: ExitOptions = {}): 
     windows: {
       maxStreamWindow: config.limits.maxStreamWindow,
       maxSessionWindow: config.limits.maxLinkWindow,
-      windowBudget: new WindowBudget(config.limits.windowGrowthBudget),
+      windowBudget,
     },
     ...(options.keepaliveIntervalMs === undefined ? {} : { keepaliveIntervalMs: options.keepaliveIntervalMs }),
   });

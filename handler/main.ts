@@ -15,7 +15,7 @@ import { StaticKey } from '../shared/crypto/static-key.ts';
 import { WindowBudget } from '../shared/mux/flow-window.ts';
 import type { WindowGrowth } from '../shared/mux/options.ts';
 import { createLogger, type Logger } from '../shared/log.ts';
-import { handlerMetrics } from '../shared/metrics/catalog.ts';
+import { handlerMetrics, windowGrowthGauge } from '../shared/metrics/catalog.ts';
 import { Registry } from '../shared/metrics/registry.ts';
 import { serve, type HttpServer } from '../shared/runtime/http-server.ts';
 import { createApiApp } from './api/app.ts';
@@ -126,10 +126,12 @@ export async function startHandler(config: HandlerConfig, options: HandlerStartO
   undo.push(async () => clusterKey.destroy());
   const selector = createExitSelector({ health: healthOptions(config.health) });
   // Client sessions and links draw their window growth from one budget (docs/mux.md).
+  const windowBudget = new WindowBudget(config.limits.windowGrowthBudget);
+  windowGrowthGauge(registry, 'handler', windowBudget);
   const windows: WindowGrowth = {
     maxStreamWindow: config.limits.maxStreamWindow,
     maxSessionWindow: config.limits.maxSessionWindow,
-    windowBudget: new WindowBudget(config.limits.windowGrowthBudget),
+    windowBudget,
   };
   const links = new LinkPool({
     staticKey: clusterKey,

@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { LogSchema, MetricsSchema, listenSchema, statusSchema } from './common.ts';
 import { decodeBase64Url } from './base64url.ts';
 import { keyPairSchema, keyRef, secretRef } from './keys.ts';
-import { count, duration, filePath, region, wsUrl } from './primitives.ts';
+import { count, duration, filePath, region, size, wsUrl } from './primitives.ts';
+import { DEFAULT_MAX_SESSION_WINDOW, DEFAULT_MAX_STREAM_WINDOW, DEFAULT_WINDOW_BUDGET } from '../mux/options.ts';
 
 /** SOCKS5 username/password (RFC 1929: each 1-255 bytes); also checked for HTTP Proxy-Authorization. */
 export const ProxyAuthSchema = z.strictObject({
@@ -77,6 +78,14 @@ export const ClientConfigSchema = z
     openTimeout: duration(100, 120_000).default(15_000),
     /** Preferred exit region; absent = any. */
     region: region().optional(),
+    /** Window auto-tuning of the client's sessions (docs/mux.md): how far downloads may grow their windows. */
+    limits: z
+      .strictObject({
+        maxStreamWindow: size(0, 1 << 30).default(DEFAULT_MAX_STREAM_WINDOW),
+        maxSessionWindow: size(0, 1 << 30).default(DEFAULT_MAX_SESSION_WINDOW),
+        windowGrowthBudget: size(0, 2 ** 40).default(DEFAULT_WINDOW_BUDGET),
+      })
+      .prefault({}),
     status: statusSchema(9092, false).prefault({}),
     metrics: MetricsSchema.prefault({}),
     log: LogSchema.prefault({}),

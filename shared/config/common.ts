@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { count, duration, filePath, host, httpPath, listenPort, size } from './primitives.ts';
+import { DEFAULT_MAX_SESSION_WINDOW, DEFAULT_MAX_STREAM_WINDOW, DEFAULT_WINDOW_BUDGET } from '../mux/options.ts';
 
 /** `{ host, port }` with role-specific defaults. */
 export const listenSchema = (defaultHost: string, defaultPort: number) =>
@@ -55,9 +56,9 @@ export const LIMIT_DEFAULTS = {
   maxFrameSize: 16_384,
   streamWindow: 262_144,
   sessionWindow: 4_194_304,
-  maxStreamWindow: 8_388_608,
-  maxSessionWindow: 33_554_432,
-  windowGrowthBudget: 268_435_456,
+  maxStreamWindow: DEFAULT_MAX_STREAM_WINDOW,
+  maxSessionWindow: DEFAULT_MAX_SESSION_WINDOW,
+  windowGrowthBudget: DEFAULT_WINDOW_BUDGET,
   userBandwidth: { rate: 12_500_000, burst: 4_194_304 },
   connectionRate: { rate: 10, burst: 30 },
 } as const;

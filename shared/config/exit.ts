@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { LogSchema, MAX_FRAME_SIZE_CEILING, MetricsSchema, TlsFilesSchema, statusSchema } from './common.ts';
 import { keyPairSchema, keyRef } from './keys.ts';
 import { cidr, count, dnsServer, duration, host, id, listenPort, region, secretPath, size, wsUrl } from './primitives.ts';
+import { DEFAULT_MAX_STREAM_WINDOW, DEFAULT_WINDOW_BUDGET } from '../mux/options.ts';
 
 /** Where handlers dial this exit (mode dial). */
 export const ExitListenSchema = z.strictObject({
@@ -49,11 +50,11 @@ export const ExitLimitsSchema = z.strictObject({
   streamWindow: size(1024, 1 << 30).default(262_144),
   linkWindow: size(1024, 1 << 30).default(16_777_216),
   /** Auto-tuning grows stream windows up to this (docs/mux.md); at or below streamWindow: no growth. */
-  maxStreamWindow: size(0, 1 << 30).default(8_388_608),
+  maxStreamWindow: size(0, 1 << 30).default(DEFAULT_MAX_STREAM_WINDOW),
   /** The same for link windows (linkWindow). */
   maxLinkWindow: size(0, 1 << 30).default(67_108_864),
   /** All window growth of this process together stays under this many bytes. */
-  windowGrowthBudget: size(0, 2 ** 40).default(268_435_456),
+  windowGrowthBudget: size(0, 2 ** 40).default(DEFAULT_WINDOW_BUDGET),
 });
 
 /** The whole exit config. */

@@ -111,6 +111,19 @@ export function exitMetrics(r: Registry): ExitMetrics {
   };
 }
 
+/**
+ * Declares `apfsds_<role>_window_growth_bytes`, read from the role's window-growth budget at
+ * scrape time: the receive-window growth auto-tuning holds now (docs/mux.md), at most the
+ * configured windowGrowthBudget. Returns the gauge.
+ */
+export function windowGrowthGauge(r: Registry, role: 'handler' | 'exit' | 'client', budget: { readonly used: number }): Gauge {
+  return r.gauge({
+    name: `apfsds_${role}_window_growth_bytes`,
+    help: 'Receive-window growth from flow-control auto-tuning held now, in bytes.',
+    collect: (gauge) => gauge.set(budget.used),
+  });
+}
+
 /** Client metrics. */
 export type ClientMetrics = {
   sessionsActive: Gauge;
