@@ -85,6 +85,8 @@ export interface ClientNode {
   proc: RoleProcess;
   configFile: string;
   port: number;
+  /** Its status listener, when its config enables one. */
+  statusPort: number | undefined;
 }
 
 function isPlain(v: unknown): v is Json {
@@ -276,10 +278,11 @@ export class Cluster {
     );
     const configFile = this.#write(`client-${spec.name}`, config);
     const proc = this.#spawn(`client-${spec.name}`, ['client', '--config', configFile], spec.env);
-    const node: ClientNode = { spec, proc, configFile, port: 0 };
+    const node: ClientNode = { spec, proc, configFile, port: 0, statusPort: undefined };
     if (spec.waitReady !== false) {
       const ready = await proc.waitReady(READY_TIMEOUT_MS);
       node.port = portOf(ready, ['port', 'listenPort'], `client ${spec.name}`);
+      node.statusPort = optionalPort(ready, ['statusPort']);
     }
     this.clients.set(spec.name, node);
     return node;
@@ -304,6 +307,13 @@ export class Cluster {
     const e = this.exit(id);
     if (e.statusPort === undefined) throw new Error(`Exit ${id} reported no statusPort in its ready line`);
     return scrape(`http://127.0.0.1:${e.statusPort}/metrics`);
+  }
+
+  /** Samples from a client's /metrics (its config must enable status). */
+  async clientMetrics(name: string): Promise<Sample[]> {
+    const c = this.clients.get(name);
+    if (c?.statusPort === undefined) throw new Error(`Client ${name} reported no statusPort in its ready line`);
+    return scrape(`http://127.0.0.1:${c.statusPort}/metrics`);
   }
 
   /** Samples from the handler's /metrics (admin listener). */
