@@ -63,7 +63,7 @@ export interface WindowTuning {
   readonly budget: WindowBudget;
   /** Milliseconds on a monotonic clock. */
   now(): number;
-  /** The smoothed round-trip time in ms, or null while none was measured (no growth then). */
+  /** The path's round-trip time in ms (least recent sample), or null while none was measured (no growth then). */
   rttMs(): number | null;
 }
 

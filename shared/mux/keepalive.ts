@@ -14,17 +14,18 @@ type Probe = { sentAt: number; resolve?: (rtt: number) => void; reject?: (err: E
 const MAX_OUTSTANDING = 64;
 
 /**
- * Window auto-tuning wants an RTT no older than this; a busy session has no idle keepalive
- * PINGs, so freshRttMs() sends one (at most one per this interval).
+ * Window auto-tuning wants an RTT sample no older than this; a busy session has no idle
+ * keepalive PINGs, so pathRttMs() sends one (at most one per this interval).
  */
 export const RTT_MAX_AGE_MS = 2_000;
+
+/** pathRttMs() is the least RTT sampled over this long: the path's delay, seen past queueing. */
+export const MIN_RTT_WINDOW_MS = 30_000;
 
 /** Keepalive and RTT state of one session. */
 export class Keepalive {
   /** Last measured round-trip time in ms, or null before the first PONG. */
   rttMs: number | null = null;
-  /** Smoothed round-trip time in ms (RFC 6298: 7/8 old + 1/8 new), or null before the first PONG. */
-  smoothedRttMs: number | null = null;
 
   private readonly timers: Timers;
   private readonly intervalMs: number;
@@ -35,7 +36,8 @@ export class Keepalive {
   private probeSentAt: number | null = null;
   private readonly outstanding = new Map<number, Probe>();
   private seq = 0;
-  private sampledAt = -Infinity;
+  /** RTT samples of the last MIN_RTT_WINDOW_MS (the newest is always kept), oldest first. */
+  private readonly samples: Array<{ at: number; rtt: number }> = [];
   private sampleAskedAt = -Infinity;
   private timer: unknown = undefined;
   private stopped = false;
@@ -69,8 +71,9 @@ export class Keepalive {
     const now = this.timers.now();
     const rtt = now - probe.sentAt;
     this.rttMs = rtt;
-    this.smoothedRttMs = this.smoothedRttMs === null ? rtt : (7 * this.smoothedRttMs + rtt) / 8;
-    this.sampledAt = now;
+    const samples = this.samples;
+    samples.push({ at: now, rtt });
+    while (samples.length > 1 && samples[0]!.at < now - MIN_RTT_WINDOW_MS) samples.shift();
     if (probe.timer !== undefined) this.timers.clearTimeout(probe.timer);
     probe.resolve?.(rtt);
   }
@@ -91,18 +94,25 @@ export class Keepalive {
   }
 
   /**
-   * The smoothed RTT for window auto-tuning. When it is missing or older than RTT_MAX_AGE_MS,
-   * a silent PING goes out to refresh it (at most one per RTT_MAX_AGE_MS); the value returned
-   * meanwhile is the last one, or null.
+   * The path's round-trip time for window auto-tuning: the least RTT sampled in the last
+   * MIN_RTT_WINDOW_MS, as BBR's min_rtt. The smallest sample is the one least inflated by data
+   * queued in socket and WebSocket buffers, so a bulk transfer over a short path (loopback, a
+   * LAN) does not pass for a long one and grow its windows for nothing. When the newest sample
+   * is older than RTT_MAX_AGE_MS, a silent PING goes out (at most one per RTT_MAX_AGE_MS);
+   * meanwhile the value is the one already known, or null before the first PONG.
    */
-  freshRttMs(): number | null {
-    if (this.stopped) return this.smoothedRttMs;
+  pathRttMs(): number | null {
+    const samples = this.samples;
     const now = this.timers.now();
-    if (now - this.sampledAt > RTT_MAX_AGE_MS && now - this.sampleAskedAt > RTT_MAX_AGE_MS) {
+    const newest = samples.length > 0 ? samples[samples.length - 1]!.at : -Infinity;
+    if (!this.stopped && now - newest > RTT_MAX_AGE_MS && now - this.sampleAskedAt > RTT_MAX_AGE_MS) {
       this.sampleAskedAt = now;
       this.emit();
     }
-    return this.smoothedRttMs;
+    if (samples.length === 0) return null;
+    let least = samples[0]!.rtt;
+    for (const s of samples) least = Math.min(least, s.rtt);
+    return least;
   }
 
   /** Stops timers and fails explicit pings with `err`. */

@@ -455,7 +455,7 @@ export class MuxSession {
       maxSize: max,
       budget: this.o.windowBudget,
       now: () => timers.now(),
-      rttMs: () => this.keepalive.freshRttMs(),
+      rttMs: () => this.keepalive.pathRttMs(),
     };
   }
 

@@ -7,6 +7,7 @@ import { ReceiveWindow, WindowBudget, type WindowTuning } from '../../../shared/
 import { MuxSession } from '../../../shared/mux/session.ts';
 import type { MuxSessionOptions } from '../../../shared/mux/options.ts';
 import type { MuxStream } from '../../../shared/mux/stream.ts';
+import { Keepalive, RTT_MAX_AGE_MS } from '../../../shared/mux/keepalive.ts';
 import { ManualTimers } from '../../../shared/mux/timers.ts';
 import type { MessageTransport } from '../../../shared/mux/transport.ts';
 import { pseudoRandomBytes, TCP_REQUEST } from './pair.ts';
@@ -278,5 +279,33 @@ describe('MuxSession window auto-tuning over a 50 ms RTT', () => {
     assert.ok(window > 64 * KiB && window <= 1 * MiB, `window ${window}`);
     assert.ok(held <= window, `held ${held} of a ${window}-byte window`);
     assert.ok(held > window / 2, `the sender filled the grown window while the reader stalled (held ${held})`);
+  });
+});
+
+describe('Keepalive.pathRttMs (the RTT auto-tuning uses)', () => {
+  it('is the least sample of the last 30 s, so queueing behind bulk data does not inflate it', () => {
+    const timers = new ManualTimers();
+    const pings: Uint8Array[] = [];
+    const k = new Keepalive(timers, 0, 10_000, (opaque) => pings.push(opaque), () => {});
+    const sample = (rtt: number): void => {
+      timers.advance(RTT_MAX_AGE_MS + 1);
+      const before = pings.length;
+      k.pathRttMs();
+      assert.equal(pings.length, before + 1, 'a stale RTT asks for a sample');
+      timers.advance(rtt);
+      k.pong(pings[pings.length - 1]!);
+    };
+    assert.equal(k.pathRttMs(), null);
+    assert.equal(pings.length, 1);
+    assert.equal(k.pathRttMs(), null);
+    assert.equal(pings.length, 1, 'at most one request per RTT_MAX_AGE_MS');
+    timers.advance(50);
+    k.pong(pings[0]!);
+    assert.equal(k.pathRttMs(), 50);
+    assert.equal(pings.length, 1, 'a fresh sample needs no request');
+    sample(400);
+    assert.equal(k.pathRttMs(), 50, 'a sample taken behind queued data does not raise it');
+    for (let i = 0; i < 14; i++) sample(120);
+    assert.equal(k.pathRttMs(), 120, 'samples older than 30 s are forgotten');
   });
 });
