@@ -76,7 +76,8 @@ export class ReceiveWindow {
   /** The window announced so far: the hello's value plus any growth. */
   size: number;
   private threshold: number;
-  private readonly tuning: WindowTuning | null;
+  /** Null when the window may not grow, or no longer (after release()). */
+  private tuning: WindowTuning | null;
   /** Growth taken from the budget, given back by release(). */
   private grown = 0;
   /** Bytes returned to the peer so far, and where the current measuring epoch began. */
@@ -133,14 +134,18 @@ export class ReceiveWindow {
   ensureAtLeast(target: number): number {
     if (this.tuning === null) return 0;
     const want = Math.min(target, this.tuning.maxSize) - this.size;
-    return want > 0 ? this.grow(want) : 0;
+    return want > 0 ? this.grow(this.tuning, want) : 0;
   }
 
-  /** Gives the window's growth back to the budget: its owner is gone and the peer can send no more. */
+  /**
+   * Gives the window's growth back to the budget and stops it growing: its owner is gone and
+   * the peer can send no more. Bytes still read afterwards return credit as before.
+   */
   release(): void {
-    if (this.tuning === null || this.grown === 0) return;
+    if (this.tuning === null) return;
     this.tuning.budget.give(this.grown);
     this.grown = 0;
+    this.tuning = null;
   }
 
   /**
@@ -162,7 +167,7 @@ export class ReceiveWindow {
     const rtt = t.rttMs();
     this.startEpoch(now);
     if (rtt === null || elapsed >= GROWTH_RTTS * (inEpoch / this.size) * rtt) return 0;
-    return this.grow(Math.min(this.size, t.maxSize - this.size));
+    return this.grow(t, Math.min(this.size, t.maxSize - this.size));
   }
 
   private startEpoch(now: number): void {
@@ -170,8 +175,8 @@ export class ReceiveWindow {
     this.epochReturned = this.returned;
   }
 
-  private grow(n: number): number {
-    const extra = this.tuning!.budget.take(Math.min(n, MAX_WINDOW - this.size));
+  private grow(t: WindowTuning, n: number): number {
+    const extra = t.budget.take(Math.min(n, MAX_WINDOW - this.size));
     if (extra === 0) return 0;
     this.size += extra;
     this.available += extra;

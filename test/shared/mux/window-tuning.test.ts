@@ -102,6 +102,27 @@ describe('ReceiveWindow auto-tuning', () => {
     assert.equal(budget.used, 0);
   });
 
+  it('after release() the window returns credit but never grows again, so the budget cannot leak', () => {
+    const t = manualTuning(1 * MiB);
+    const w = new ReceiveWindow(64 * KiB, t);
+    take(w, 16 * KiB);
+    t.time += 1;
+    take(w, 16 * KiB);
+    take(w, 16 * KiB);
+    take(w, 16 * KiB);
+    assert.equal(w.size, 128 * KiB);
+    w.release();
+    assert.equal(t.budget.used, 0);
+    // A reader still draining what arrived before the stream closed returns credit as usual.
+    for (let i = 0; i < 16; i++) {
+      take(w, 16 * KiB);
+      t.time += 1;
+    }
+    assert.equal(w.size, 128 * KiB);
+    assert.equal(w.ensureAtLeast(1 * MiB), 0);
+    assert.equal(t.budget.used, 0);
+  });
+
   it('ensureAtLeast() grows to a target within the maximum and the budget; without tuning it does nothing', () => {
     const t = manualTuning(1 * MiB, new WindowBudget(512 * KiB));
     const w = new ReceiveWindow(256 * KiB, t);
