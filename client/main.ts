@@ -58,7 +58,7 @@ export async function startClient(config: ClientConfig, options: RoleOptions = {
   const registry = options.registry ?? new Registry();
   const metrics = clientMetrics(registry);
   const windowBudget = new WindowBudget(config.limits.windowGrowthBudget);
-  windowGrowthGauge(registry, 'client', windowBudget);
+  windowGrowthGauge(registry, 'client', { handlers: windowBudget });
   const staticKey = StaticKey.fromPrivate(config.key.privateKey.bytes);
   const dial = createSessionDialer({
     staticKey,

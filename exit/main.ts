@@ -68,7 +68,7 @@ export async function startExit(config: ExitConfig, options: ExitOptions = {}): 
   const registry = options.registry ?? new Registry();
   const metrics = exitMetrics(registry);
   const windowBudget = new WindowBudget(config.limits.windowGrowthBudget);
-  windowGrowthGauge(registry, 'exit', windowBudget);
+  windowGrowthGauge(registry, 'exit', { links: windowBudget });
   const policy = createEgressPolicy({ allow: config.egress.allow, deny: config.egress.deny, field: 'egress' });
   const egress = new EgressService({
     settings: {

@@ -126,13 +126,18 @@ export async function startHandler(config: HandlerConfig, options: HandlerStartO
   undo.push(async () => clusterKey.destroy());
   const selector = createExitSelector({ health: healthOptions(config.health) });
   // Client sessions and links draw their window growth from one budget (docs/mux.md).
-  const windowBudget = new WindowBudget(config.limits.windowGrowthBudget);
-  windowGrowthGauge(registry, 'handler', windowBudget);
-  const windows: WindowGrowth = {
+  // Client sessions share one growth budget and links another, so clients cannot starve the
+  // links of the windows they need toward distant exits.
+  const clientBudget = new WindowBudget(config.limits.windowGrowthBudget);
+  const linkBudget = new WindowBudget(config.limits.windowGrowthBudget);
+  windowGrowthGauge(registry, 'handler', { clients: clientBudget, links: linkBudget });
+  const growth = (windowBudget: WindowBudget): WindowGrowth => ({
     maxStreamWindow: config.limits.maxStreamWindow,
     maxSessionWindow: config.limits.maxSessionWindow,
     windowBudget,
-  };
+  });
+  const clientWindows = growth(clientBudget);
+  const linkWindows = growth(linkBudget);
   const links = new LinkPool({
     staticKey: clusterKey,
     hello: linkHello(config.nodeId, config.limits, config.links.maxStreamsPerLink),
@@ -146,7 +151,7 @@ export async function startHandler(config: HandlerConfig, options: HandlerStartO
     heartbeatIntervalMs: config.health.heartbeatInterval,
     heartbeatTimeoutMs: config.health.heartbeatTimeout,
     maxMissedHeartbeats: config.health.maxMissedHeartbeats,
-    windows,
+    windows: linkWindows,
     ...(options.linkBackoff === undefined ? {} : { backoff: options.linkBackoff }),
   });
   links.setExits(view.exits.list());
@@ -165,7 +170,7 @@ export async function startHandler(config: HandlerConfig, options: HandlerStartO
       decoy: createDecoy(config.decoy),
       logger,
       metrics,
-      windows,
+      windows: clientWindows,
     });
   } catch (err) {
     await unwind();

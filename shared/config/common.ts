@@ -88,7 +88,7 @@ export const LimitsSchema = z.strictObject({
   maxStreamWindow: size(0, 1 << 30).default(LIMIT_DEFAULTS.maxStreamWindow),
   /** The same for session and link windows. */
   maxSessionWindow: size(0, 1 << 30).default(LIMIT_DEFAULTS.maxSessionWindow),
-  /** All window growth of this process together stays under this many bytes. */
+  /** Session-window growth of all client sessions together (and of all links, a second budget) stays under this. */
   windowGrowthBudget: size(0, 2 ** 40).default(LIMIT_DEFAULTS.windowGrowthBudget),
   userBandwidth: bucket(LIMIT_DEFAULTS.userBandwidth.rate, LIMIT_DEFAULTS.userBandwidth.burst, 'bytes').prefault({}),
   connectionRate: bucket(LIMIT_DEFAULTS.connectionRate.rate, LIMIT_DEFAULTS.connectionRate.burst, 'count').prefault({}),

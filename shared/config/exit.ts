@@ -53,7 +53,7 @@ export const ExitLimitsSchema = z.strictObject({
   maxStreamWindow: size(0, 1 << 30).default(DEFAULT_MAX_STREAM_WINDOW),
   /** The same for link windows (linkWindow). */
   maxLinkWindow: size(0, 1 << 30).default(67_108_864),
-  /** All window growth of this process together stays under this many bytes. */
+  /** Link-window growth of this exit together stays under this many bytes. */
   windowGrowthBudget: size(0, 2 ** 40).default(DEFAULT_WINDOW_BUDGET),
 });
 

@@ -98,6 +98,7 @@ export function expandUpConfig(up: UpConfig, m: UpMaterial): UpRoles {
       maxFrameSize: up.limits.maxFrameSize,
       streamWindow: up.limits.streamWindow,
       maxStreamWindow: up.limits.maxStreamWindow,
+      maxLinkWindow: up.limits.maxSessionWindow,
       windowGrowthBudget: up.limits.windowGrowthBudget,
     },
     status: { enabled: false },
@@ -110,6 +111,11 @@ export function expandUpConfig(up: UpConfig, m: UpMaterial): UpRoles {
     clusterPublicKey: clusterPublic,
     key: { privateKey: encodeBase64Url(m.userPrivateKey) },
     handshakeTimeout: up.limits.handshakeTimeout,
+    limits: {
+      maxStreamWindow: up.limits.maxStreamWindow,
+      maxSessionWindow: up.limits.maxSessionWindow,
+      windowGrowthBudget: up.limits.windowGrowthBudget,
+    },
     log,
   });
   return { handler, exit, client };

@@ -111,16 +111,26 @@ export function exitMetrics(r: Registry): ExitMetrics {
   };
 }
 
+/** Whose sessions a window-growth budget serves: a handler's clients or links, an exit's links, a client's handlers. */
+export type WindowPeers = 'clients' | 'links' | 'handlers';
+
 /**
- * Declares `apfsds_<role>_window_growth_bytes`, read from the role's window-growth budget at
- * scrape time: the receive-window growth auto-tuning holds now (docs/mux.md), at most the
- * configured windowGrowthBudget. Returns the gauge.
+ * Declares `apfsds_<role>_window_growth_bytes{peers}`, read from the role's window-growth
+ * budgets at scrape time: the session-window growth auto-tuning holds now (docs/mux.md), each
+ * at most the configured windowGrowthBudget. Returns the gauge.
  */
-export function windowGrowthGauge(r: Registry, role: 'handler' | 'exit' | 'client', budget: { readonly used: number }): Gauge {
+export function windowGrowthGauge(
+  r: Registry,
+  role: 'handler' | 'exit' | 'client',
+  budgets: Partial<Record<WindowPeers, { readonly used: number }>>,
+): Gauge<'peers'> {
   return r.gauge({
     name: `apfsds_${role}_window_growth_bytes`,
-    help: 'Receive-window growth from flow-control auto-tuning held now, in bytes.',
-    collect: (gauge) => gauge.set(budget.used),
+    help: 'Session-window growth from flow-control auto-tuning held now, in bytes, by whose sessions.',
+    labelNames: ['peers'],
+    collect: (gauge) => {
+      for (const [peers, budget] of Object.entries(budgets)) gauge.set({ peers: peers as WindowPeers }, budget.used);
+    },
   });
 }
 

@@ -6,9 +6,11 @@
  *
  * A receive window may also grow (docs/mux.md "Window auto-tuning"), the rule of quic-go and
  * Chromium's QUIC: when the consumer takes more than half the window within a few round trips,
- * the window, not the consumer, is what limits the flow, so it doubles, up to a maximum and
- * within a budget shared by every window of the process. The extra credit goes out with the
- * next WINDOW frame, which docs/protocol.md section 5 allows, so the wire does not change.
+ * the window, not the consumer, is what limits the flow, so it doubles, up to a maximum (and,
+ * for session windows, within a budget shared by the sessions of a process: the session window
+ * bounds all of a session's unread data, so it is the one that costs memory). The extra credit
+ * goes out with the next WINDOW frame, which docs/protocol.md section 5 allows, so the wire
+ * does not change.
  */
 
 import { codedError, ErrorCode } from '../errors.ts';
@@ -21,8 +23,8 @@ import { MAX_WINDOW } from '../protocol/constants.ts';
 const GROWTH_RTTS = 4;
 
 /**
- * Bytes by which receive windows may grow beyond their initial sizes, in total. One budget is
- * shared by every session of a process, so a thousand peers cannot each grow their windows to
+ * Bytes by which session windows may grow beyond their initial sizes, in total. One budget is
+ * shared by the sessions of a process, so a thousand peers cannot each grow their windows to
  * the maximum: the worst case of memory held for unread data stays "initial windows + limit".
  */
 export class WindowBudget {
@@ -60,7 +62,8 @@ export class WindowBudget {
 export interface WindowTuning {
   /** The window never grows beyond this many bytes. */
   readonly maxSize: number;
-  readonly budget: WindowBudget;
+  /** Where growth is charged; null for stream windows, whose bytes their session window already bounds. */
+  readonly budget: WindowBudget | null;
   /** Milliseconds on a monotonic clock. */
   now(): number;
   /** The path's round-trip time in ms (least recent sample), or null while none was measured (no growth then). */
@@ -78,11 +81,11 @@ export class ReceiveWindow {
   private threshold: number;
   /** Null when the window may not grow, or no longer (after release()). */
   private tuning: WindowTuning | null;
-  /** Growth taken from the budget, given back by release(). */
+  /** Growth charged to the budget, given back by release(). */
   private grown = 0;
-  /** Bytes returned to the peer so far, and where the current measuring epoch began. */
-  private returned = 0;
-  private epochReturned = 0;
+  /** Bytes the consumer took so far (not discarded ones), and where the measuring epoch began. */
+  private consumed = 0;
+  private epochConsumed = 0;
   private epochStart = -1;
 
   /**
@@ -106,14 +109,25 @@ export class ReceiveWindow {
   }
 
   /**
-   * Records `n` bytes consumed (or discarded); returns the credit to send now (0 = wait for
-   * more), which includes any growth of the window.
+   * Records `n` bytes the consumer took; returns the credit to send now (0 = wait for more),
+   * which includes any growth of the window.
    */
   consume(n: number): number {
+    this.consumed += n;
     this.owed += n;
     if (this.owed < this.threshold) return 0;
     const grant = this.flush();
     return grant + this.autoTune();
+  }
+
+  /**
+   * Records `n` bytes thrown away (a reset stream's, DATA for a closed one): their credit goes
+   * back like consumed bytes, but they say nothing about how fast the consumer reads, so they
+   * never grow the window. Returns the credit to send now.
+   */
+  discard(n: number): number {
+    this.owed += n;
+    return this.owed < this.threshold ? 0 : this.flush();
   }
 
   /** Returns all owed credit now, whatever its size. */
@@ -121,7 +135,6 @@ export class ReceiveWindow {
     const grant = this.owed;
     this.owed = 0;
     this.available += grant;
-    this.returned += grant;
     return grant;
   }
 
@@ -143,14 +156,14 @@ export class ReceiveWindow {
    */
   release(): void {
     if (this.tuning === null) return;
-    this.tuning.budget.give(this.grown);
+    this.tuning.budget?.give(this.grown);
     this.grown = 0;
     this.tuning = null;
   }
 
   /**
-   * quic-go's rule, run each time credit goes back: once more than half the window was
-   * returned since the epoch began, grow when that took less than GROWTH_RTTS round trips per
+   * quic-go's rule, run each time credit goes back: once the consumer took more than half the
+   * window since the epoch began, grow when that took less than GROWTH_RTTS round trips per
    * window (the consumer outpaces what the window lets through), then start a new epoch.
    */
   private autoTune(): number {
@@ -161,7 +174,7 @@ export class ReceiveWindow {
       this.startEpoch(now);
       return 0;
     }
-    const inEpoch = this.returned - this.epochReturned;
+    const inEpoch = this.consumed - this.epochConsumed;
     if (inEpoch <= this.size / 2) return 0;
     const elapsed = now - this.epochStart;
     const rtt = t.rttMs();
@@ -172,15 +185,18 @@ export class ReceiveWindow {
 
   private startEpoch(now: number): void {
     this.epochStart = now;
-    this.epochReturned = this.returned;
+    this.epochConsumed = this.consumed;
   }
 
   private grow(t: WindowTuning, n: number): number {
-    const extra = t.budget.take(Math.min(n, MAX_WINDOW - this.size));
-    if (extra === 0) return 0;
+    // rttMs() must not have ended the window's life on the way here (it only reads state).
+    if (this.tuning !== t) return 0;
+    const want = Math.min(n, MAX_WINDOW - this.size);
+    const extra = t.budget === null ? want : t.budget.take(want);
+    if (extra <= 0) return 0;
     this.size += extra;
     this.available += extra;
-    this.grown += extra;
+    if (t.budget !== null) this.grown += extra;
     this.threshold = Math.max(1, Math.floor(this.size / 4));
     return extra;
   }

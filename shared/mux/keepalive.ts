@@ -19,9 +19,6 @@ const MAX_OUTSTANDING = 64;
  */
 export const RTT_MAX_AGE_MS = 2_000;
 
-/** pathRttMs() is the least RTT sampled over this long: the path's delay, seen past queueing. */
-export const MIN_RTT_WINDOW_MS = 30_000;
-
 /** Keepalive and RTT state of one session. */
 export class Keepalive {
   /** Last measured round-trip time in ms, or null before the first PONG. */
@@ -36,8 +33,9 @@ export class Keepalive {
   private probeSentAt: number | null = null;
   private readonly outstanding = new Map<number, Probe>();
   private seq = 0;
-  /** RTT samples of the last MIN_RTT_WINDOW_MS (the newest is always kept), oldest first. */
-  private readonly samples: Array<{ at: number; rtt: number }> = [];
+  /** The least RTT sampled on this session, and when the newest sample came. */
+  private minRtt: number | null = null;
+  private sampledAt = -Infinity;
   private sampleAskedAt = -Infinity;
   private timer: unknown = undefined;
   private stopped = false;
@@ -71,9 +69,8 @@ export class Keepalive {
     const now = this.timers.now();
     const rtt = now - probe.sentAt;
     this.rttMs = rtt;
-    const samples = this.samples;
-    samples.push({ at: now, rtt });
-    while (samples.length > 1 && samples[0]!.at < now - MIN_RTT_WINDOW_MS) samples.shift();
+    this.minRtt = this.minRtt === null ? rtt : Math.min(this.minRtt, rtt);
+    this.sampledAt = now;
     if (probe.timer !== undefined) this.timers.clearTimeout(probe.timer);
     probe.resolve?.(rtt);
   }
@@ -94,25 +91,23 @@ export class Keepalive {
   }
 
   /**
-   * The path's round-trip time for window auto-tuning: the least RTT sampled in the last
-   * MIN_RTT_WINDOW_MS, as BBR's min_rtt. The smallest sample is the one least inflated by data
-   * queued in socket and WebSocket buffers, so a bulk transfer over a short path (loopback, a
-   * LAN) does not pass for a long one and grow its windows for nothing. When the newest sample
-   * is older than RTT_MAX_AGE_MS, a silent PING goes out (at most one per RTT_MAX_AGE_MS);
-   * meanwhile the value is the one already known, or null before the first PONG.
+   * The path's round-trip time for window auto-tuning: the least RTT sampled on this session
+   * (BBR's min_rtt, kept for the session's life). A PING sent during a transfer waits behind
+   * queued data and a busy event loop, so only the smallest sample is the path's own delay; a
+   * path that got longer only makes windows grow more slowly. When the newest sample is older
+   * than RTT_MAX_AGE_MS, a silent PING goes out (at most one per RTT_MAX_AGE_MS), after the
+   * caller returns: sending can close the session (a full control queue), which must not
+   * happen in the middle of the caller's credit accounting. Null before the first PONG.
    */
   pathRttMs(): number | null {
-    const samples = this.samples;
     const now = this.timers.now();
-    const newest = samples.length > 0 ? samples[samples.length - 1]!.at : -Infinity;
-    if (!this.stopped && now - newest > RTT_MAX_AGE_MS && now - this.sampleAskedAt > RTT_MAX_AGE_MS) {
+    if (!this.stopped && now - this.sampledAt > RTT_MAX_AGE_MS && now - this.sampleAskedAt > RTT_MAX_AGE_MS) {
       this.sampleAskedAt = now;
-      this.emit();
+      void Promise.resolve().then(() => {
+        if (!this.stopped) this.emit();
+      });
     }
-    if (samples.length === 0) return null;
-    let least = samples[0]!.rtt;
-    for (const s of samples) least = Math.min(least, s.rtt);
-    return least;
+    return this.minRtt;
   }
 
   /** Stops timers and fails explicit pings with `err`. */

@@ -11,7 +11,7 @@ import { FrameType, MAX_STREAM_ID, Network } from '../protocol/constants.ts';
 import { decodeFrames } from '../protocol/decode.ts';
 import type { Frame, GoAwayFrame, OpenFrame } from '../protocol/frame.ts';
 import { Capability } from '../protocol/hello.ts';
-import { ReceiveWindow, type WindowTuning } from './flow-window.ts';
+import { ReceiveWindow, type WindowBudget, type WindowTuning } from './flow-window.ts';
 import { Keepalive } from './keepalive.ts';
 import { closedError, openFailedError } from './mux-errors.ts';
 import { MuxRole, resolveMuxOptions, type MuxSessionOptions, type OpenRequest, type ResolvedMuxOptions } from './options.ts';
@@ -71,7 +71,7 @@ export class MuxSession {
     this.closed = new Promise((resolve) => {
       this.closedResolve = resolve;
     });
-    this.recvWindow = new ReceiveWindow(this.o.local.sessionWindow, this.tuning(this.o.maxSessionWindow, this.o.local.sessionWindow));
+    this.recvWindow = new ReceiveWindow(this.o.local.sessionWindow, this.tuning(this.o.maxSessionWindow, this.o.local.sessionWindow, this.o.windowBudget));
     this.outbox = new Outbox(
       transport,
       {
@@ -283,7 +283,7 @@ export class MuxSession {
         const s = this.lookup(f.streamId);
         if (s === undefined) return;
         if (s === null || (s.isOpener && s.phase === StreamPhase.OPENING)) {
-          this.releaseSessionCredit(n);
+          this.releaseSessionCredit(n, false);
           if (s === null) this.outbox.queueControl({ type: FrameType.RESET, streamId: f.streamId, code: CloseCode.STREAM_CLOSED });
           else s.violate(CloseCode.PROTOCOL_ERROR, ErrorCode.PROTOCOL, 'DATA before OPEN_OK');
           return;
@@ -434,9 +434,9 @@ export class MuxSession {
     stream.terminate(err);
   }
 
-  private releaseSessionCredit(n: number): void {
+  private releaseSessionCredit(n: number, consumed: boolean): void {
     if (this.done) return;
-    const grant = this.recvWindow.consume(n);
+    const grant = consumed ? this.recvWindow.consume(n) : this.recvWindow.discard(n);
     if (grant > 0) this.outbox.queueControl({ type: FrameType.WINDOW, streamId: 0, increment: grant });
   }
 
@@ -447,13 +447,17 @@ export class MuxSession {
     if (extra > 0) this.outbox.queueControl({ type: FrameType.WINDOW, streamId: 0, increment: extra });
   }
 
-  /** How a receive window of `initial` bytes may grow up to `max` (null when it may not). */
-  private tuning(max: number, initial: number): WindowTuning | null {
+  /**
+   * How a receive window of `initial` bytes may grow up to `max` (null when it may not),
+   * charging `budget` (the session window) or nothing (stream windows: the session window
+   * already bounds their bytes).
+   */
+  private tuning(max: number, initial: number, budget: WindowBudget | null): WindowTuning | null {
     if (max <= initial) return null;
     const timers = this.o.timers;
     return {
       maxSize: max,
-      budget: this.o.windowBudget,
+      budget,
       now: () => timers.now(),
       rttMs: () => this.keepalive.pathRttMs(),
     };
@@ -522,14 +526,14 @@ export class MuxSession {
       wantsToSend: (stream) => outbox.wantsToSend(stream),
       writeBlocked: (stream) => outbox.writeBlockedOn(stream),
       queuedDelta: (n) => outbox.adjustQueued(n),
-      releaseSessionCredit: (n) => this.releaseSessionCredit(n),
+      releaseSessionCredit: (n, consumed) => this.releaseSessionCredit(n, consumed),
       streamClosed: (stream) => {
         o.timers.clearTimeout(stream.openTimer);
         if (this.streams.get(stream.id) === stream) this.streams.delete(stream.id);
         if (this.streams.size === 0) this.wakeIdle();
       },
       streamAnswered: (stream) => o.timers.clearTimeout(stream.openTimer),
-      streamTuning: this.tuning(o.maxStreamWindow, o.local.streamWindow),
+      streamTuning: this.tuning(o.maxStreamWindow, o.local.streamWindow, null),
       streamWindowGrew: (size) => this.followStreamWindow(size),
     };
   }

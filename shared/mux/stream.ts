@@ -47,8 +47,11 @@ export interface StreamHost {
   writeBlocked(stream: MuxStream): void;
   /** Adjusts the session-wide count of queued bytes. */
   queuedDelta(n: number): void;
-  /** Returns session-level credit for `n` bytes consumed or discarded. */
-  releaseSessionCredit(n: number): void;
+  /**
+   * Returns session-level credit for `n` bytes: `consumed` when the app took them (they count
+   * for window auto-tuning), false when they were thrown away.
+   */
+  releaseSessionCredit(n: number, consumed: boolean): void;
   /** The stream reached CLOSED; forget its id. */
   streamClosed(stream: MuxStream): void;
   /** Acceptor: a pending stream was accepted; start its deadline-free life. */
@@ -276,12 +279,12 @@ export class MuxStream {
   handleData(payload: Uint8Array): void {
     const n = payload.byteLength;
     if (this.remoteFin) {
-      this.host.releaseSessionCredit(n);
+      this.host.releaseSessionCredit(n, false);
       this.violate(CloseCode.STREAM_CLOSED, ErrorCode.PROTOCOL, 'DATA after FIN');
       return;
     }
     if (!this.recvWindow.receive(n)) {
-      this.host.releaseSessionCredit(n);
+      this.host.releaseSessionCredit(n, false);
       this.violate(CloseCode.FLOW_CONTROL_ERROR, ErrorCode.FLOW_CONTROL, `DATA of ${n} bytes beyond the stream credit`);
       return;
     }
@@ -312,6 +315,8 @@ export class MuxStream {
       return;
     }
     this.remoteFin = true;
+    // Nothing more will arrive: growing the window now would take budget for nothing.
+    this.recvWindow.release();
     const waiter = this.readWaiter;
     if (waiter !== null && this.recvQueue.length === 0) {
       this.readWaiter = null;
@@ -393,7 +398,7 @@ export class MuxStream {
     const n = this.handedOut;
     if (n === 0) return;
     this.handedOut = 0;
-    this.host.releaseSessionCredit(n);
+    this.host.releaseSessionCredit(n, true);
     if (this.phase === StreamPhase.PENDING) {
       // Early data read before accept(): the stream's WINDOW may only follow OPEN_OK.
       this.creditBeforeAnswer += n;
@@ -414,7 +419,7 @@ export class MuxStream {
   private discardReceived(): void {
     const n = this.recvQueue.clear() + this.handedOut;
     this.handedOut = 0;
-    if (n > 0) this.host.releaseSessionCredit(n);
+    if (n > 0) this.host.releaseSessionCredit(n, false);
   }
 
   private settleOpen(err: Error | null): void {
