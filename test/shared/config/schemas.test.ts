@@ -125,4 +125,25 @@ describe('schemas', () => {
     assert.equal(roles.handler.admin.token?.value, 'generated-admin-token-0123456789');
     assert.equal(roles.handler.raft.dataDir, './.apfsds/raft');
   });
+
+  it('up: its window limits reach all three roles, so a 0 turns auto-tuning off everywhere', () => {
+    const up = parseConfig('up', 'limits: { maxStreamWindow: 0, maxSessionWindow: 0, windowGrowthBudget: 1MiB }\n');
+    const key = (s: string) => decodeKeyText(s) as Uint8Array;
+    const roles = expandUpConfig(up, {
+      clusterPrivateKey: key(KEY),
+      exitPrivateKey: key('EXAMPLE-exit-us-private-key-REPLACE-ME-AAAA'),
+      userPrivateKey: key('EXAMPLE-user-alice-private-key-REPLACE-ME-A'),
+      adminToken: 'generated-admin-token-0123456789',
+      path: '/gen-session-path',
+      linkPath: '/gen-link-path',
+      boundPorts: {},
+    });
+    const limits = (l: { maxStreamWindow: number; windowGrowthBudget: number }) => [l.maxStreamWindow, l.windowGrowthBudget];
+    assert.deepEqual(limits(roles.handler.limits), [0, 1 << 20]);
+    assert.deepEqual(limits(roles.exit.limits), [0, 1 << 20]);
+    assert.deepEqual(limits(roles.client.limits), [0, 1 << 20]);
+    assert.equal(roles.handler.limits.maxSessionWindow, 0);
+    assert.equal(roles.exit.limits.maxLinkWindow, 0);
+    assert.equal(roles.client.limits.maxSessionWindow, 0);
+  });
 });
