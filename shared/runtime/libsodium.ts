@@ -15,6 +15,7 @@ import { bytesX25519 } from '../crypto/bytes-x25519.ts';
 import { fromHex } from '../protocol/bytes.ts';
 import { CRYPTO_PROVIDERS, KEY_LENGTH, NONCE_LENGTH, TAG_LENGTH, type Aead, type X25519 } from '../crypto/types.ts';
 import { builtin } from './builtin.ts';
+import { uninitializedBytes } from './uninitialized.ts';
 
 /** The part of sodium-native's API this file uses (it ships no TypeScript types). */
 export interface Sodium {
@@ -96,19 +97,6 @@ function offHeap(length: number): Uint8Array {
 
 // V8 keeps typed arrays of up to this many bytes on its heap (typed_array_max_size_in_heap).
 const ON_HEAP_MAX = 64;
-
-const NodeBuffer = builtin<typeof import('node:buffer')>('node:buffer')?.Buffer;
-
-/**
- * A plain Uint8Array of `length` bytes left uninitialised (Buffer.allocUnsafeSlow: no zeroing,
- * no pool), for outputs libsodium overwrites whole: zeroing 16 KiB first measured a tenth of a
- * seal. Where node:buffer is missing it is a zeroed array.
- */
-function uninitialized(length: number): Uint8Array {
-  if (NodeBuffer === undefined || length <= ON_HEAP_MAX) return new Uint8Array(length);
-  const b = NodeBuffer.allocUnsafeSlow(length);
-  return new Uint8Array(b.buffer, b.byteOffset, length);
-}
 
 /**
  * Fixed off-heap staging for the small arguments of one libsodium call at a time (JavaScript is
@@ -195,7 +183,7 @@ export function createSodiumAead(sodium: Sodium): Aead {
     const body = sealed.subarray(0, length);
     const small = length <= ON_HEAP_MAX;
     // On a bad tag libsodium zeroes the output, and it is dropped.
-    const target = small ? stage.output.subarray(0, length) : inPlace ? body : uninitialized(length);
+    const target = small ? stage.output.subarray(0, length) : inPlace ? body : uninitializedBytes(length);
     try {
       const a = ad === null || ad.length === 0 ? null : staged(ad, stage.ad);
       stage.tag.set(sealed.subarray(length));
@@ -215,7 +203,7 @@ export function createSodiumAead(sodium: Sodium): Aead {
   return {
     sealInto,
     seal(key, nonce, ad, plaintext) {
-      const out = uninitialized(plaintext.length + TAG_LENGTH);
+      const out = uninitializedBytes(plaintext.length + TAG_LENGTH);
       sealInto(key, nonce, ad, plaintext, out, 0);
       return out;
     },

@@ -4,7 +4,9 @@ import type { Socket } from 'node:net';
 import { setTimeout as startTimer, clearTimeout as stopTimer } from 'node:timers';
 import type { WebSocket as WsLibSocket, RawData } from 'ws';
 import { codedError, ErrorCode } from '../errors.ts';
+import { writeU16, writeU32 } from '../protocol/bytes.ts';
 import {
+  WS_HEADROOM,
   WsCloseCode,
   type WsCloseHandler,
   type WsConnection,
@@ -67,25 +69,37 @@ function maskInPlace(part: Uint8Array, key: Buffer, offset: number, scratch: Buf
   for (let i = 0; i < n; i++) part[i]! ^= scratch[i & 3]!;
 }
 
+/** Bytes of the header writeFrameHeader() puts in front of a `length`-byte payload. */
+function headerLength(length: number, masked: boolean): number {
+  return (length < 126 ? 2 : length < 65536 ? 4 : 10) + (masked ? 4 : 0);
+}
+
 /**
- * The header of one unfragmented binary frame (RFC 6455 section 5.2: FIN, opcode 2, no RSV
- * bits, the shortest length encoding), with the masking key when `key` is given.
+ * Writes the header of one unfragmented binary frame at `out[at]` (RFC 6455 section 5.2: FIN,
+ * opcode 2, no RSV bits, the shortest length encoding), with the masking key when `key` is given.
  */
-function frameHeader(length: number, key: Buffer | null): Buffer {
-  const extra = length < 126 ? 0 : length < 65536 ? 2 : 8;
-  const header = Buffer.allocUnsafe(2 + extra + (key === null ? 0 : 4));
-  header[0] = 0x82;
+function writeFrameHeader(out: Uint8Array, at: number, length: number, key: Buffer | null): void {
+  out[at] = 0x82;
   const maskBit = key === null ? 0 : 0x80;
-  if (extra === 0) header[1] = maskBit | length;
-  else if (extra === 2) {
-    header[1] = maskBit | 126;
-    header.writeUInt16BE(length, 2);
+  let o = at + 2;
+  if (length < 126) out[at + 1] = maskBit | length;
+  else if (length < 65536) {
+    out[at + 1] = maskBit | 126;
+    writeU16(out, o, length);
+    o += 2;
   } else {
-    header[1] = maskBit | 127;
-    header.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
-    header.writeUInt32BE(length >>> 0, 6);
+    out[at + 1] = maskBit | 127;
+    writeU32(out, o, Math.floor(length / 2 ** 32));
+    writeU32(out, o + 4, length >>> 0);
+    o += 8;
   }
-  if (key !== null) key.copy(header, 2 + extra);
+  if (key !== null) out.set(key, o);
+}
+
+/** A fresh header for a frame whose payload is written separately. */
+function frameHeader(length: number, key: Buffer | null): Buffer {
+  const header = Buffer.allocUnsafe(headerLength(length, key !== null));
+  writeFrameHeader(header, 0, length, key);
   return header;
 }
 
@@ -214,6 +228,28 @@ export class NodeWsConnection implements WsConnection {
       if (i === parts.length - 1) socket.write(part, this.#afterWrite);
       else socket.write(part);
     }
+    return this.#belowHighWater();
+  }
+
+  /**
+   * One binary frame whose header goes into the buffer's headroom, written in one piece (a
+   * single write, not a header and a body in a writev), masked in place on the client side.
+   */
+  sendWithHeadroom(buffer: Uint8Array, headroom: number): boolean {
+    if (headroom < WS_HEADROOM || headroom > buffer.byteLength) {
+      throw codedError(RangeError, ErrorCode.BUFFER_LIMIT, `The headroom is ${headroom} bytes: expected ${WS_HEADROOM} to ${buffer.byteLength}`);
+    }
+    if (this.#state !== 'open') return false;
+    const masks = this.#masks;
+    if (masks === null) return this.send(buffer.subarray(headroom));
+    const length = buffer.byteLength - headroom;
+    const key = masks ? this.#maskKey : null;
+    if (key !== null) nextMaskKey(key);
+    const start = headroom - headerLength(length, key !== null);
+    writeFrameHeader(buffer, start, length, key);
+    if (key !== null) maskInPlace(buffer.subarray(headroom), key, 0, this.#maskScratch);
+    this.#batch.hold();
+    this.#socket.write(buffer.subarray(start), this.#afterWrite);
     return this.#belowHighWater();
   }
 

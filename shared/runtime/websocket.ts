@@ -20,6 +20,9 @@ export const WsCloseCode = {
   INTERNAL_ERROR: 1011,
 } as const;
 
+/** Room to leave in front of a payload for sendWithHeadroom: the longest frame header (RFC 6455 section 5.2: 2 + 8 length + 4 mask bytes). */
+export const WS_HEADROOM = 14;
+
 /** Lifecycle of an open connection: 'closing' after close(), 'closed' once onClose fired. */
 export type WsReadyState = 'open' | 'closing' | 'closed';
 
@@ -103,6 +106,12 @@ export interface WsConnection {
    * Same return value as send().
    */
   sendParts?(parts: readonly Uint8Array[]): boolean;
+  /**
+   * Optional: queues ONE binary message, `buffer[headroom, end)`, writing its frame header into
+   * the free bytes in front of it (`headroom` >= WS_HEADROOM): one write, no header array, no
+   * copy. Takes ownership of `buffer` (the payload may be masked in place). Same return value as send().
+   */
+  sendWithHeadroom?(buffer: Uint8Array, headroom: number): boolean;
   /**
    * Sets the message handler (replacing any previous one). Until one is set, the connection
    * stops reading from the network, so messages are never lost to a late registration. Each

@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { ErrorCode, hasCode } from '../../../shared/errors.ts';
 import { serve, type HttpServer } from '../../../shared/runtime/http-server.ts';
 import { dialWebSocket } from '../../../shared/runtime/ws-client.ts';
-import type { WsConnection } from '../../../shared/runtime/websocket.ts';
+import { WS_HEADROOM, type WsConnection } from '../../../shared/runtime/websocket.ts';
 import { Prng } from '../../support/prng.ts';
 import { deferred, rawConnect, upgradeRequest, within } from './fixtures.ts';
 
@@ -58,6 +58,15 @@ describe('WsConnection over serve() and dialWebSocket()', () => {
         ws.sendParts(parts);
       }),
     );
+    // Echoes each message back through sendWithHeadroom() (server side: unmasked).
+    serverSide.set('/headroom-echo', (ws) =>
+      ws.onMessage((data) => {
+        const framed = new Uint8Array(WS_HEADROOM + data.length);
+        framed.set(data, WS_HEADROOM);
+        assert.ok(ws.sendWithHeadroom !== undefined);
+        ws.sendWithHeadroom(framed, WS_HEADROOM);
+      }),
+    );
   });
 
   after(async () => {
@@ -107,6 +116,32 @@ describe('WsConnection over serve() and dialWebSocket()', () => {
     }
     await within(all.promise, 10_000, 'the echoes');
     for (let i = 0; i < sizes.length; i++) assert.deepEqual(replies[i], sent[i]);
+    const closed = closedOf(ws);
+    ws.close(4000, 'bye');
+    assert.deepEqual(await within(closed, 5_000, 'client close'), { code: 4000, reason: 'bye' });
+  });
+
+  it('sendWithHeadroom() sends the bytes after the headroom as one message, masked from a client and unmasked from a server', async () => {
+    const ws = await dialWebSocket(`ws://127.0.0.1:${server.port}/headroom-echo`, { maxPayload: 2 << 20 });
+    // Lengths around the 7-bit, 16-bit and 64-bit length encodings; headroom beyond the minimum too.
+    const sizes = [0, 1, 5, 125, 126, 1001, 65535, 65536, 70_001];
+    const replies: Uint8Array[] = [];
+    const all = deferred();
+    ws.onMessage((data) => {
+      replies.push(data);
+      if (replies.length === sizes.length) all.resolve();
+    });
+    const sent = sizes.map((size, i) => pattern(size, i + 11));
+    assert.ok(ws.sendWithHeadroom !== undefined);
+    for (const [i, message] of sent.entries()) {
+      const headroom = WS_HEADROOM + (i % 3);
+      const framed = new Uint8Array(headroom + message.length);
+      framed.set(message, headroom);
+      assert.equal(ws.sendWithHeadroom(framed, headroom), true);
+    }
+    await within(all.promise, 10_000, 'the echoes');
+    for (let i = 0; i < sizes.length; i++) assert.deepEqual(replies[i], sent[i]);
+    assert.throws(() => ws.sendWithHeadroom?.(new Uint8Array(20), WS_HEADROOM - 1), { code: ErrorCode.BUFFER_LIMIT });
     const closed = closedOf(ws);
     ws.close(4000, 'bye');
     assert.deepEqual(await within(closed, 5_000, 'client close'), { code: 4000, reason: 'bye' });
