@@ -24,15 +24,6 @@ const U32_MAX = 0xffffffff;
 const MAX_NONCE = new Uint8Array([0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 const ZEROS = new Uint8Array(KEY_LENGTH);
 
-/**
- * An Aead that can also return ciphertext and tag as two arrays (the native backend: the
- * arrays node:crypto allocates anyway), so a sender that writes them out in one vectored write
- * needs neither a combined array nor a copy into it.
- */
-export interface SplitAead extends Aead {
-  sealParts(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array | null, plaintext: Uint8Array): [Uint8Array, Uint8Array];
-}
-
 /** Options of a CipherState. */
 export interface CipherStateOptions {
   /**
@@ -121,19 +112,6 @@ export class CipherState {
     const out = this.#aead.seal(key, this.#nonce, ad, plaintext);
     this.#advance();
     return out;
-  }
-
-  /**
-   * Encrypts one transport message and returns it as parts whose concatenation is
-   * ciphertext||tag: two parts (no copy) when the backend can split, else one.
-   */
-  encryptParts(plaintext: Uint8Array, ad: Uint8Array | null = null): Uint8Array[] {
-    const aead = this.#aead as Partial<SplitAead>;
-    if (aead.sealParts === undefined) return [this.encrypt(plaintext, ad)];
-    const key = this.#ready(plaintext.length);
-    const parts = aead.sealParts(key, this.#nonce, ad, plaintext);
-    this.#advance();
-    return parts;
   }
 
   /**

@@ -146,10 +146,7 @@ function overlapsShifted(a: Uint8Array, b: Uint8Array): boolean {
   return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
 
-/**
- * ChaCha20-Poly1305 (RFC 8439) through libsodium's IETF construction, for every size. It has no
- * sealParts: one array per message is what a sender writes best (one write after the header).
- */
+/** ChaCha20-Poly1305 (RFC 8439) through libsodium's IETF construction, for every size. */
 export function createSodiumAead(sodium: Sodium): Aead {
   const seal = sodium.crypto_aead_chacha20poly1305_ietf_encrypt_detached.bind(sodium);
   const open = sodium.crypto_aead_chacha20poly1305_ietf_decrypt_detached.bind(sodium);

@@ -19,7 +19,6 @@ import { checkAeadInputs, checkKeyLength, checkRoom } from '../crypto/bytes.ts';
 import { destroyedPairError, foreignHandleError, lowOrderError } from '../crypto/bytes-x25519.ts';
 import { hkdfFromHmac } from '../crypto/hkdf.ts';
 import { oneShotNoiseHash } from '../crypto/oneshot-hash.ts';
-import type { SplitAead } from '../crypto/cipher-state.ts';
 import {
   CRYPTO_PROVIDERS,
   KEY_LENGTH,
@@ -67,7 +66,7 @@ function fromBase64url(text: string | undefined): Uint8Array {
   return bytes;
 }
 
-function createNodeAead(c: NodeCryptoModule): SplitAead {
+function createNodeAead(c: NodeCryptoModule): Aead {
   const sealInto: Aead['sealInto'] = (key, nonce, ad, plaintext, out, offset) => {
     const n = plaintext.length + TAG_LENGTH;
     checkAeadInputs(key, nonce);
@@ -79,17 +78,8 @@ function createNodeAead(c: NodeCryptoModule): SplitAead {
     out.set(cipher.getAuthTag(), offset + plaintext.length);
     return n;
   };
-  const aead: SplitAead = {
+  const aead: Aead = {
     sealInto,
-    sealParts(key, nonce, ad, plaintext) {
-      checkAeadInputs(key, nonce);
-      // Ciphertext and tag as node:crypto returns them: no output array, no copy into it.
-      const cipher = c.createCipheriv(ALGORITHM, key, nonce, TAG_OPTIONS);
-      if (ad !== null && ad.length > 0) cipher.setAAD(ad, { plaintextLength: plaintext.length });
-      const body = cipher.update(plaintext);
-      cipher.final();
-      return [plain(body), plain(cipher.getAuthTag())];
-    },
     seal(key, nonce, ad, plaintext) {
       // node:crypto cannot write into our buffer, so this costs one allocation and one copy
       // (an unzeroed or pooled allocation measured no faster; docs/crypto.md section 3).

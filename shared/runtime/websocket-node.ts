@@ -57,16 +57,15 @@ function nextMaskKey(out: Buffer): void {
   out[3] = maskPool[maskPoolUsed++]!;
 }
 
-/** XORs `part` in place with the key, starting `offset` bytes into the frame payload. */
-function maskInPlace(part: Uint8Array, key: Buffer, offset: number, scratch: Buffer): void {
-  for (let i = 0; i < 4; i++) scratch[i] = key[(offset + i) & 3]!;
-  const n = part.byteLength;
+/** XORs a frame's whole `payload` in place with the masking key (RFC 6455 section 5.3). */
+function maskInPlace(payload: Uint8Array, key: Buffer): void {
+  const n = payload.byteLength;
   if (nativeMask !== null && n >= 64) {
-    const b = Buffer.from(part.buffer, part.byteOffset, n);
-    nativeMask(b, scratch, b, 0, n);
+    const b = Buffer.from(payload.buffer, payload.byteOffset, n);
+    nativeMask(b, key, b, 0, n);
     return;
   }
-  for (let i = 0; i < n; i++) part[i]! ^= scratch[i & 3]!;
+  for (let i = 0; i < n; i++) payload[i]! ^= key[i & 3]!;
 }
 
 /** Bytes of the header writeFrameHeader() puts in front of a `length`-byte payload. */
@@ -94,13 +93,6 @@ function writeFrameHeader(out: Uint8Array, at: number, length: number, key: Buff
     o += 8;
   }
   if (key !== null) out.set(key, o);
-}
-
-/** A fresh header for a frame whose payload is written separately. */
-function frameHeader(length: number, key: Buffer | null): Buffer {
-  const header = Buffer.allocUnsafe(headerLength(length, key !== null));
-  writeFrameHeader(header, 0, length, key);
-  return header;
 }
 
 /**
@@ -135,10 +127,9 @@ export class NodeWsConnection implements WsConnection {
   readonly #limits: WsLimits;
   readonly #afterWrite: (err?: Error | null) => void;
   readonly #batch: WriteBatch;
-  /** Client side (frames must be masked), server side, or unknown (no sendParts fast path). */
+  /** Client side (frames must be masked), server side, or unknown (sendWithHeadroom then hands the payload to ws). */
   readonly #masks: boolean | null;
   readonly #maskKey = Buffer.alloc(4);
-  readonly #maskScratch = Buffer.alloc(4);
   #state: WsReadyState = 'open';
   #onMessage: WsMessageHandler | null = null;
   #onDrain: (() => void) | null = null;
@@ -168,7 +159,7 @@ export class NodeWsConnection implements WsConnection {
         if (handler !== null) this.#guard(handler);
       }
     };
-    // ws marks its own side this way in every 8.x release; anything else disables sendParts.
+    // ws marks its own side this way in every 8.x release; anything else sends through ws.
     const isServer = (raw as unknown as { _isServer?: unknown })._isServer;
     this.#masks = typeof isServer === 'boolean' ? !isServer : null;
     // Messages sent in one job (or, when large, in one loop turn) leave in one writev.
@@ -195,45 +186,9 @@ export class NodeWsConnection implements WsConnection {
   }
 
   /**
-   * One binary frame written straight to the socket as header + parts (one writev with the
-   * cork), masking the parts in place on the client side. ws's sender writes synchronously
+   * One binary frame whose header goes into the buffer's headroom, written straight to the
+   * socket in one piece, masked in place on the client side. ws's sender writes synchronously
    * too (no permessage-deflate, no Blobs here), so frames stay in order with its own.
-   */
-  sendParts(parts: readonly Uint8Array[]): boolean {
-    if (this.#state !== 'open') return false;
-    const masks = this.#masks;
-    if (masks === null) {
-      let length = 0;
-      for (const p of parts) length += p.byteLength;
-      const joined = new Uint8Array(length);
-      let at = 0;
-      for (const p of parts) {
-        joined.set(p, at);
-        at += p.byteLength;
-      }
-      return this.send(joined);
-    }
-    let length = 0;
-    for (const p of parts) length += p.byteLength;
-    const key = masks ? this.#maskKey : null;
-    if (key !== null) nextMaskKey(key);
-    this.#batch.hold();
-    const socket = this.#socket;
-    socket.write(frameHeader(length, key));
-    let offset = 0;
-    for (let i = 0; i < parts.length; i++) {
-      const part = parts[i]!;
-      if (key !== null) maskInPlace(part, key, offset, this.#maskScratch);
-      offset += part.byteLength;
-      if (i === parts.length - 1) socket.write(part, this.#afterWrite);
-      else socket.write(part);
-    }
-    return this.#belowHighWater();
-  }
-
-  /**
-   * One binary frame whose header goes into the buffer's headroom, written in one piece (a
-   * single write, not a header and a body in a writev), masked in place on the client side.
    */
   sendWithHeadroom(buffer: Uint8Array, headroom: number): boolean {
     if (headroom < WS_HEADROOM || headroom > buffer.byteLength) {
@@ -247,7 +202,7 @@ export class NodeWsConnection implements WsConnection {
     if (key !== null) nextMaskKey(key);
     const start = headroom - headerLength(length, key !== null);
     writeFrameHeader(buffer, start, length, key);
-    if (key !== null) maskInPlace(buffer.subarray(headroom), key, 0, this.#maskScratch);
+    if (key !== null) maskInPlace(buffer.subarray(headroom), key);
     this.#batch.hold();
     this.#socket.write(buffer.subarray(start), this.#afterWrite);
     return this.#belowHighWater();

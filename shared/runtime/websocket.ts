@@ -101,12 +101,6 @@ export interface WsConnection {
    */
   send(data: Uint8Array): boolean;
   /**
-   * Optional: queues ONE binary message whose payload is the concatenation of `parts`, written
-   * without joining them (the parts are owned from now on, and may be masked in place).
-   * Same return value as send().
-   */
-  sendParts?(parts: readonly Uint8Array[]): boolean;
-  /**
    * Optional: queues ONE binary message, `buffer[headroom, end)`, writing its frame header into
    * the free bytes in front of it (`headroom` >= WS_HEADROOM): one write, no header array, no
    * copy. Takes ownership of `buffer` (the payload may be masked in place). Same return value as send().

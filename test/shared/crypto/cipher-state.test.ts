@@ -129,25 +129,6 @@ for (const backend of backends) {
       assert.throws(() => a.encryptInPlace(new Uint8Array(20), 21), { code: ErrorCode.BUFFER_LIMIT });
     });
 
-    it('encryptParts returns parts whose concatenation is the message encrypt would give', () => {
-      const [a, b] = pair();
-      const [reference] = pair();
-      for (const size of [0, 1, 1400, MAX_PLAINTEXT]) {
-        const msg = seededBytes(11)(size);
-        const parts = a.encryptParts(msg);
-        const joined = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-        let at = 0;
-        for (const p of parts) {
-          joined.set(p, at);
-          at += p.length;
-        }
-        assert.deepEqual(joined, reference.encrypt(msg));
-        assert.deepEqual(b.decrypt(joined), msg);
-      }
-      assert.equal(a.nonce, 4n);
-      assert.throws(() => a.encryptParts(new Uint8Array(MAX_PLAINTEXT + 1)), { code: ErrorCode.FRAME_TOO_LARGE });
-    });
-
     it('decryptInPlace returns the plaintext as a view of the message buffer, and on a bad tag throws without advancing', () => {
       const [a, b] = pair();
       for (const size of [0, 1, 48, 64, 65, 1400, MAX_PLAINTEXT]) {

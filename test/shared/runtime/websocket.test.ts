@@ -48,16 +48,6 @@ describe('WsConnection over serve() and dialWebSocket()', () => {
     });
     serverSide.set('/echo', (ws) => ws.onMessage((data) => ws.send(data)));
     serverSide.set('/sink', (ws) => ws.onMessage(() => {}));
-    // Echoes each message back as sendParts() of three uneven slices (server side: unmasked).
-    serverSide.set('/parts-echo', (ws) =>
-      ws.onMessage((data) => {
-        const a = Math.floor(data.length / 3);
-        const b = Math.floor((2 * data.length) / 3) + 1;
-        const parts = [data.slice(0, a), data.slice(a, Math.min(b, data.length)), data.slice(Math.min(b, data.length))];
-        assert.ok(ws.sendParts !== undefined);
-        ws.sendParts(parts);
-      }),
-    );
     // Echoes each message back through sendWithHeadroom() (server side: unmasked).
     serverSide.set('/headroom-echo', (ws) =>
       ws.onMessage((data) => {
@@ -92,30 +82,6 @@ describe('WsConnection over serve() and dialWebSocket()', () => {
     const serverWs = await lastServerWs;
     assert.equal(serverWs.remoteAddress, '127.0.0.1');
     assert.equal(ws.remotePort, server.port);
-    const closed = closedOf(ws);
-    ws.close(4000, 'bye');
-    assert.deepEqual(await within(closed, 5_000, 'client close'), { code: 4000, reason: 'bye' });
-  });
-
-  it('sendParts() sends one message equal to the joined parts, masked from a client and unmasked from a server', async () => {
-    const ws = await dialWebSocket(`ws://127.0.0.1:${server.port}/parts-echo`, { maxPayload: 2 << 20 });
-    // Lengths around the 7-bit, 16-bit and 64-bit length encodings, and parts not a multiple of 4.
-    const sizes = [1, 5, 125, 126, 1001, 65535, 65536, 70_001];
-    const replies: Uint8Array[] = [];
-    const all = deferred();
-    ws.onMessage((data) => {
-      replies.push(data);
-      if (replies.length === sizes.length) all.resolve();
-    });
-    const sent = sizes.map((size, i) => pattern(size, i + 7));
-    for (const message of sent) {
-      const cut = Math.min(message.length, 3);
-      // The parts are owned (and masked in place) by sendParts: hand over copies.
-      assert.ok(ws.sendParts !== undefined);
-      assert.equal(ws.sendParts([message.slice(0, cut), message.slice(cut)]), true);
-    }
-    await within(all.promise, 10_000, 'the echoes');
-    for (let i = 0; i < sizes.length; i++) assert.deepEqual(replies[i], sent[i]);
     const closed = closedOf(ws);
     ws.close(4000, 'bye');
     assert.deepEqual(await within(closed, 5_000, 'client close'), { code: 4000, reason: 'bye' });
