@@ -71,7 +71,10 @@ export class ChunkQueue {
 
   private compact(): void {
     if (this.head === this.chunks.length) {
-      this.chunks.length = 0;
+      // Usually one chunk: pop() is V8's fast path, where the length setter is a runtime call
+      // (0.4-0.8 % of a relay's CPU in the 64 B echo).
+      if (this.chunks.length === 1) this.chunks.pop();
+      else this.chunks.length = 0;
       this.head = 0;
     } else if (this.head >= 1024 && this.head * 2 >= this.chunks.length) {
       this.chunks = this.chunks.slice(this.head);
