@@ -131,13 +131,16 @@ export async function startHandler(config: HandlerConfig, options: HandlerStartO
   const clientBudget = new WindowBudget(config.limits.windowGrowthBudget);
   const linkBudget = new WindowBudget(config.limits.windowGrowthBudget);
   windowGrowthGauge(registry, 'handler', { clients: clientBudget, links: linkBudget });
-  const growth = (windowBudget: WindowBudget): WindowGrowth => ({
+  const clientWindows: WindowGrowth = {
     maxStreamWindow: config.limits.maxStreamWindow,
     maxSessionWindow: config.limits.maxSessionWindow,
-    windowBudget,
-  });
-  const clientWindows = growth(clientBudget);
-  const linkWindows = growth(linkBudget);
+    windowBudget: clientBudget,
+  };
+  const linkWindows: WindowGrowth = {
+    maxStreamWindow: config.links.maxStreamWindow,
+    maxSessionWindow: config.links.maxSessionWindow,
+    windowBudget: linkBudget,
+  };
   const links = new LinkPool({
     staticKey: clusterKey,
     hello: linkHello(config.nodeId, config.limits, config.links.maxStreamsPerLink),

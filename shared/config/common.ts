@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { count, duration, filePath, host, httpPath, listenPort, size } from './primitives.ts';
-import { DEFAULT_MAX_SESSION_WINDOW, DEFAULT_MAX_STREAM_WINDOW, DEFAULT_WINDOW_BUDGET } from '../mux/options.ts';
+import { DEFAULT_MAX_SESSION_WINDOW, DEFAULT_WINDOW_BUDGET } from '../mux/options.ts';
 
 /** `{ host, port }` with role-specific defaults. */
 export const listenSchema = (defaultHost: string, defaultPort: number) =>
@@ -47,6 +47,14 @@ const bucket = (defaultRate: number, defaultBurst: number, unit: 'bytes' | 'coun
   return z.strictObject({ rate: amount.default(defaultRate), burst: amount.default(defaultBurst) });
 };
 
+/**
+ * How far a handler lets one client stream's upload window grow: 1 MiB (5 MiB/s at 200 ms RTT),
+ * not the mux's 8 MiB. The handler is the shared, multi-tenant hop and usually the slowest one,
+ * so a larger upload window mostly parks a client's data in its memory; on loopback 8 MiB
+ * windows left the handler 50 MiB larger after bulk uploads (docs/benchmarks.md).
+ */
+export const HANDLER_MAX_UPLOAD_STREAM_WINDOW = 1 << 20;
+
 /** Default limits, in one place so docs and code agree. */
 export const LIMIT_DEFAULTS = {
   handshakeTimeout: 10_000,
@@ -56,7 +64,7 @@ export const LIMIT_DEFAULTS = {
   maxFrameSize: 16_384,
   streamWindow: 262_144,
   sessionWindow: 4_194_304,
-  maxStreamWindow: DEFAULT_MAX_STREAM_WINDOW,
+  maxStreamWindow: HANDLER_MAX_UPLOAD_STREAM_WINDOW,
   maxSessionWindow: DEFAULT_MAX_SESSION_WINDOW,
   windowGrowthBudget: DEFAULT_WINDOW_BUDGET,
   userBandwidth: { rate: 12_500_000, burst: 4_194_304 },

@@ -12,6 +12,7 @@ import {
   listenSchema,
 } from './common.ts';
 import { keyPairSchema, keyRef, secretRef } from './keys.ts';
+import { DEFAULT_MAX_SESSION_WINDOW, DEFAULT_MAX_STREAM_WINDOW } from '../mux/options.ts';
 import {
   count,
   duration,
@@ -106,6 +107,10 @@ export const LinksSchema = z.strictObject({
   poolSize: count(1, 64).default(2),
   maxStreamsPerLink: count(1, 65_535).default(1024),
   dialTimeout: duration(100, 120_000).default(10_000),
+  /** Window auto-tuning of links (docs/mux.md): stream windows grow up to this; at or below limits.streamWindow: no growth. */
+  maxStreamWindow: size(0, 1 << 30).default(DEFAULT_MAX_STREAM_WINDOW),
+  /** The same for link session windows (16 MiB at first). */
+  maxSessionWindow: size(0, 1 << 30).default(DEFAULT_MAX_SESSION_WINDOW),
   /** Secret path where reverse-mode exits connect; absent = reverse mode refused. */
   path: secretPath().optional(),
 });

@@ -23,6 +23,15 @@ import { MAX_WINDOW } from '../protocol/constants.ts';
 const GROWTH_RTTS = 4;
 
 /**
+ * Windows grow only on paths at least this long (RTT, ms): the long routes auto-tuning is for.
+ * Under it the hello's 256 KiB per stream still carries 25 MiB/s or more. A lower floor let
+ * loopback windows grow: RTT samples taken while processes warm up or move bulk data run 2-20
+ * ms there, and the growth bought 12 % more bulk throughput for a handler 50 MiB larger after
+ * it (docs/benchmarks.md).
+ */
+export const MIN_TUNED_RTT_MS = 10;
+
+/**
  * Bytes by which session windows may grow beyond their initial sizes, in total. One budget is
  * shared by the sessions of a process, so a thousand peers cannot each grow their windows to
  * the maximum: the worst case of memory held for unread data stays "initial windows + limit".
@@ -179,7 +188,7 @@ export class ReceiveWindow {
     const elapsed = now - this.epochStart;
     const rtt = t.rttMs();
     this.startEpoch(now);
-    if (rtt === null || elapsed >= GROWTH_RTTS * (inEpoch / this.size) * rtt) return 0;
+    if (rtt === null || rtt < MIN_TUNED_RTT_MS || elapsed >= GROWTH_RTTS * (inEpoch / this.size) * rtt) return 0;
     return this.grow(t, Math.min(this.size, t.maxSize - this.size));
   }
 

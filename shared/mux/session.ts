@@ -101,6 +101,11 @@ export class MuxSession {
     transport.onDrain(() => this.outbox.drained());
     transport.onClose((code, reason, error) => this.transportClosed(code, reason, error));
     this.keepalive.start();
+    // Windows that may grow need the path's RTT: sample it now, while nothing is queued yet.
+    // Samples taken later, behind bulk data, run long, and the least one is what counts.
+    if (this.o.maxStreamWindow > this.o.local.streamWindow || this.o.maxSessionWindow > this.o.local.sessionWindow) {
+      this.keepalive.pathRttMs();
+    }
   }
 
   /** Streams currently open (including those waiting for OPEN_OK or accept()). */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers';
 import { ErrorCode } from '../../../shared/errors.ts';
-import { ReceiveWindow, WindowBudget, type WindowTuning } from '../../../shared/mux/flow-window.ts';
+import { MIN_TUNED_RTT_MS, ReceiveWindow, WindowBudget, type WindowTuning } from '../../../shared/mux/flow-window.ts';
 import { MuxSession } from '../../../shared/mux/session.ts';
 import type { MuxSessionOptions } from '../../../shared/mux/options.ts';
 import type { MuxStream } from '../../../shared/mux/stream.ts';
@@ -68,6 +68,17 @@ describe('ReceiveWindow auto-tuning', () => {
     }
     assert.equal(w.size, 64 * KiB);
     assert.equal(t.budget.used, 0);
+  });
+
+  it('does not grow on a path shorter than MIN_TUNED_RTT_MS, however fast the consumer', () => {
+    const t = manualTuning(1 * MiB);
+    t.rtt = MIN_TUNED_RTT_MS - 0.5;
+    const w = new ReceiveWindow(64 * KiB, t);
+    for (let i = 0; i < 12; i++) take(w, 16 * KiB);
+    assert.equal(w.size, 64 * KiB);
+    t.rtt = MIN_TUNED_RTT_MS;
+    for (let i = 0; i < 12; i++) take(w, 16 * KiB);
+    assert.ok(w.size > 64 * KiB, 'at the floor it grows');
   });
 
   it('does not grow before an RTT is known', () => {
