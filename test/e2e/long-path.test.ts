@@ -25,7 +25,14 @@ describe('a 50 ms RTT between client and handler', { skip: SKIP_WITHOUT_CURL }, 
 
   before(async () => {
     origin = await startOrigin();
-    cluster = await Cluster.start({ name: 'long-path', exits: [{ id: 'exit-a' }], clients: [] });
+    // Upload windows at the handler grow to 1 MiB by default; raised here as an operator would
+    // for upload-heavy users, so the session window must follow the stream (1.5x) beyond 4 MiB.
+    cluster = await Cluster.start({
+      name: 'long-path',
+      handler: { config: { limits: { maxStreamWindow: '8MiB' } } },
+      exits: [{ id: 'exit-a' }],
+      clients: [],
+    });
     relay = await startDelayRelay(cluster.handlerPort, ONE_WAY_MS);
     const viaRelay = cluster.handlerUrl.replace(`:${cluster.handlerPort}/`, `:${relay.port}/`);
     await cluster.startClient({
