@@ -13,6 +13,20 @@ import {
 const KEY = 'EXAMPLE-cluster-private-key-REPLACE-ME-AAAA';
 const PUB = 'L-uJir09dPbb72urUGiGyMTdeRHdNB5_lwQCtM9hAgI';
 
+/** Fixed keys, token and paths for expandUpConfig, with the ports `up` bound. */
+function upMaterial(boundPorts: { handler?: number }): Parameters<typeof expandUpConfig>[1] {
+  const key = (s: string) => decodeKeyText(s) as Uint8Array;
+  return {
+    clusterPrivateKey: key(KEY),
+    exitPrivateKey: key('EXAMPLE-exit-us-private-key-REPLACE-ME-AAAA'),
+    userPrivateKey: key('EXAMPLE-user-alice-private-key-REPLACE-ME-A'),
+    adminToken: 'generated-admin-token-0123456789',
+    path: '/gen-session-path',
+    linkPath: '/gen-link-path',
+    boundPorts,
+  };
+}
+
 describe('schemas', () => {
   it('every session limit has a default (ARCHITECTURE 7)', () => {
     const limits = LimitsSchema.parse({});
@@ -104,16 +118,7 @@ describe('schemas', () => {
 
   it('up: expands into handler, exit and client configs that fit together', () => {
     const up = parseConfig('up', 'allowEgress: [127.0.0.1/32]\nports: { handler: 0 }\n');
-    const key = (s: string) => decodeKeyText(s) as Uint8Array;
-    const roles = expandUpConfig(up, {
-      clusterPrivateKey: key(KEY),
-      exitPrivateKey: key('EXAMPLE-exit-us-private-key-REPLACE-ME-AAAA'),
-      userPrivateKey: key('EXAMPLE-user-alice-private-key-REPLACE-ME-A'),
-      adminToken: 'generated-admin-token-0123456789',
-      path: '/gen-session-path',
-      linkPath: '/gen-link-path',
-      boundPorts: { handler: 40001 },
-    });
+    const roles = expandUpConfig(up, upMaterial({ handler: 40001 }));
     assert.equal(roles.client.handlers[0], 'ws://127.0.0.1:40001/gen-session-path');
     assert.equal(roles.client.clusterPublicKey.toBase64Url(), roles.handler.clusterKey.publicKey.toBase64Url());
     assert.equal(roles.exit.clusterPublicKey.toBase64Url(), PUB);
@@ -128,16 +133,7 @@ describe('schemas', () => {
 
   it('up: its window limits reach all three roles, so a 0 turns auto-tuning off everywhere', () => {
     const up = parseConfig('up', 'limits: { maxStreamWindow: 0, maxSessionWindow: 0, windowGrowthBudget: 1MiB }\n');
-    const key = (s: string) => decodeKeyText(s) as Uint8Array;
-    const roles = expandUpConfig(up, {
-      clusterPrivateKey: key(KEY),
-      exitPrivateKey: key('EXAMPLE-exit-us-private-key-REPLACE-ME-AAAA'),
-      userPrivateKey: key('EXAMPLE-user-alice-private-key-REPLACE-ME-A'),
-      adminToken: 'generated-admin-token-0123456789',
-      path: '/gen-session-path',
-      linkPath: '/gen-link-path',
-      boundPorts: {},
-    });
+    const roles = expandUpConfig(up, upMaterial({}));
     const limits = (l: { maxStreamWindow: number; windowGrowthBudget: number }) => [l.maxStreamWindow, l.windowGrowthBudget];
     assert.deepEqual(limits(roles.handler.limits), [0, 1 << 20]);
     assert.deepEqual(limits(roles.exit.limits), [0, 1 << 20]);

@@ -81,6 +81,17 @@ export const TCP_REQUEST: OpenRequest = {
   address: { addressType: AddressType.DOMAIN, host: 'example.com', port: 443 },
 };
 
+/** The parts joined into one array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.byteLength;
+  }
+  return out;
+}
+
 /** Reads a stream to its FIN and returns the concatenated bytes. */
 export async function readAll(stream: MuxStream, maxBytes = 1 << 30): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
@@ -92,13 +103,7 @@ export async function readAll(stream: MuxStream, maxBytes = 1 << 30): Promise<Ui
     if (total > maxBytes) throw new Error(`readAll: more than ${maxBytes} bytes`);
     parts.push(chunk.slice());
   }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** Deterministic pseudo-random bytes (xorshift32), so a failing test is reproducible. */

@@ -10,7 +10,7 @@ import type { MuxStream } from '../../../shared/mux/stream.ts';
 import { Keepalive, RTT_MAX_AGE_MS } from '../../../shared/mux/keepalive.ts';
 import { ManualTimers } from '../../../shared/mux/timers.ts';
 import type { MessageTransport } from '../../../shared/mux/transport.ts';
-import { pseudoRandomBytes, TCP_REQUEST } from './pair.ts';
+import { concatBytes, pseudoRandomBytes, TCP_REQUEST } from './pair.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -294,13 +294,7 @@ async function transfer(data: Uint8Array, receiverOptions: Partial<MuxSessionOpt
   }
   assert.ok(done, `the transfer did not finish within ${maxMs} simulated ms`);
   await writing;
-  const got = new Uint8Array(parts.reduce((n, c) => n + c.byteLength, 0));
-  let at = 0;
-  for (const c of parts) {
-    got.set(c, at);
-    at += c.byteLength;
-  }
-  const result = { ms, receiver: receiver as unknown as MuxStream, acceptor, got };
+  const result = { ms, receiver: receiver as unknown as MuxStream, acceptor, got: concatBytes(parts) };
   opener.close();
   acceptor.close();
   return result;
