@@ -54,6 +54,8 @@ export class MuxSession {
   private readonly host: StreamHost;
   private nextStreamId = 1;
   private lastPeerStreamId = 0;
+  /** The largest window a stream of this session grew to: where new streams start. */
+  private grownStreamWindow = 0;
   private localGoAway = false;
   private remoteGoAway: GoAwayFrame | null = null;
   private done = false;
@@ -176,6 +178,7 @@ export class MuxSession {
     const frame: OpenFrame = { type: FrameType.OPEN, streamId: id, network: request.network, address: request.address };
     if (request.tag !== undefined && request.tag.length > 0) frame.tag = request.tag;
     this.outbox.queueControl(frame);
+    stream.startAtHint();
     const timeoutMs = options.timeoutMs ?? this.o.openTimeoutMs;
     stream.openTimer = this.o.timers.setTimeout(
       () => this.cancelOpen(stream, codedError(Error, ErrorCode.TIMEOUT, `Stream ${id} got no OPEN_OK within ${timeoutMs} ms`)),
@@ -448,6 +451,7 @@ export class MuxSession {
   /** A stream window grew: keep the session window at 1.5 times it, so the session does not cap that stream. */
   private followStreamWindow(size: number): void {
     if (this.done) return;
+    this.grownStreamWindow = Math.max(this.grownStreamWindow, size);
     const extra = this.recvWindow.ensureAtLeast(Math.floor(1.5 * size));
     if (extra > 0) this.outbox.queueControl({ type: FrameType.WINDOW, streamId: 0, increment: extra });
   }
@@ -540,6 +544,7 @@ export class MuxSession {
       streamAnswered: (stream) => o.timers.clearTimeout(stream.openTimer),
       streamTuning: this.tuning(o.maxStreamWindow, o.local.streamWindow, null),
       streamWindowGrew: (size) => this.followStreamWindow(size),
+      streamWindowHint: () => this.grownStreamWindow,
     };
   }
 

@@ -60,6 +60,8 @@ export interface StreamHost {
   readonly streamTuning: WindowTuning | null;
   /** A stream's receive window grew to `size` bytes (the session window follows it). */
   streamWindowGrew(size: number): void;
+  /** The receive window a new stream of this session starts with: what earlier ones grew to. */
+  streamWindowHint(): number;
 }
 
 type Waiter<T> = { resolve: (value: T) => void; reject: (err: Error) => void };
@@ -234,6 +236,7 @@ export class MuxStream {
     this.phase = StreamPhase.OPEN;
     this.host.queueControl({ type: FrameType.OPEN_OK, streamId: this.id });
     this.host.streamAnswered(this);
+    this.startAtHint();
     this.settleOpen(null);
     if (this.creditBeforeAnswer > 0) {
       this.returnStreamCredit(this.creditBeforeAnswer);
@@ -268,6 +271,16 @@ export class MuxStream {
   }
 
   // ---- driven by the session ----
+
+  /**
+   * @internal Grows the receive window at once to what earlier streams of the session grew to,
+   * so a new download on a long path does not ramp from the hello's size again. The opener
+   * calls it right after its OPEN, the acceptor after its OPEN_OK (nothing before the answer).
+   */
+  startAtHint(): void {
+    const extra = this.recvWindow.ensureAtLeast(this.host.streamWindowHint());
+    if (extra > 0) this.host.queueControl({ type: FrameType.WINDOW, streamId: this.id, increment: extra });
+  }
 
   /** @internal OPEN_OK arrived. */
   handleOpenOk(): void {

@@ -232,6 +232,8 @@ interface Transfer {
   receiver: MuxStream;
   acceptor: MuxSession;
   got: Uint8Array;
+  /** With `rounds` > 1: the same for each stream, in order (the fields above are the first's). */
+  each: Array<{ ms: number; receiver: MuxStream; startWindow: number; got: Uint8Array }>;
 }
 
 /** A reader that stops for `ms` simulated ms once it has `atBytes`; `check` runs at the end of the stall. */
@@ -242,15 +244,17 @@ interface Stall {
 }
 
 /**
- * Sends `data` over one stream across a 50 ms RTT delay line to a reader that takes every chunk
- * at once (but for `stall`), moving the manual clock 1 ms per step (bounded by `maxMs`).
+ * Sends `data` over a stream across a 50 ms RTT delay line to a reader that takes every chunk
+ * at once (but for `stall`), moving the manual clock 1 ms per step (bounded by `maxMs`);
+ * `rounds` streams one after another on the same session.
  */
-async function transfer(data: Uint8Array, receiverOptions: Partial<MuxSessionOptions>, stall?: Stall, maxMs = 20_000): Promise<Transfer> {
+async function transfer(data: Uint8Array, receiverOptions: Partial<MuxSessionOptions>, stall?: Stall, rounds = 1, maxMs = 20_000): Promise<Transfer> {
   const timers = new ManualTimers();
   const [ta, tb] = delayLine(timers, 25);
   const limits = { streamWindow: 64 * KiB, sessionWindow: 256 * KiB };
   const common = { timers, keepaliveIntervalMs: 0 };
   let receiver: MuxStream | null = null;
+  let startWindow = 0;
   const opener = new MuxSession(ta, { ...common, role: 'opener', remote: limits });
   const acceptor = new MuxSession(tb, {
     ...common,
@@ -259,42 +263,49 @@ async function transfer(data: Uint8Array, receiverOptions: Partial<MuxSessionOpt
     local: limits,
     onOpen: (stream) => {
       stream.accept();
+      startWindow = stream.receiveWindow;
       receiver = stream;
     },
   });
-  const sender = opener.open(TCP_REQUEST);
-  const writing = (async () => {
-    for (let o = 0; o < data.length; o += 16 * KiB) await sender.write(data.subarray(o, o + 16 * KiB));
-    sender.end();
-  })();
-  const parts: Uint8Array[] = [];
-  let done = false;
-  let reading: Promise<void> | null = null;
-  let ms = 0;
-  for (; ms < maxMs && !done; ms++) {
-    timers.advance(1);
-    if (reading === null && receiver !== null) {
-      const r: MuxStream = receiver;
-      reading = (async () => {
-        let total = 0;
-        for (let chunk = await r.read(); chunk !== null; chunk = await r.read()) {
-          parts.push(chunk.slice());
-          total += chunk.byteLength;
-          if (stall !== undefined && total >= stall.atBytes) {
-            const until = timers.now() + stall.ms;
-            while (timers.now() < until) await new Promise((resolve) => nextTurn(resolve));
-            stall.check(r);
-            stall = undefined;
+  const each: Transfer['each'] = [];
+  for (let round = 0; round < rounds; round++) {
+    receiver = null;
+    const sender = opener.open(TCP_REQUEST);
+    const writing = (async () => {
+      for (let o = 0; o < data.length; o += 16 * KiB) await sender.write(data.subarray(o, o + 16 * KiB));
+      sender.end();
+    })();
+    const parts: Uint8Array[] = [];
+    let done = false;
+    let reading: Promise<void> | null = null;
+    let ms = 0;
+    for (; ms < maxMs && !done; ms++) {
+      timers.advance(1);
+      if (reading === null && receiver !== null) {
+        const r: MuxStream = receiver;
+        reading = (async () => {
+          let total = 0;
+          for (let chunk = await r.read(); chunk !== null; chunk = await r.read()) {
+            parts.push(chunk.slice());
+            total += chunk.byteLength;
+            if (stall !== undefined && total >= stall.atBytes) {
+              const until = timers.now() + stall.ms;
+              while (timers.now() < until) await new Promise((resolve) => nextTurn(resolve));
+              stall.check(r);
+              stall = undefined;
+            }
           }
-        }
-        done = true;
-      })();
+          done = true;
+        })();
+      }
+      await new Promise((resolve) => nextTurn(resolve));
     }
-    await new Promise((resolve) => nextTurn(resolve));
+    assert.ok(done, `transfer ${round + 1} did not finish within ${maxMs} simulated ms`);
+    await writing;
+    each.push({ ms, receiver: receiver as unknown as MuxStream, startWindow, got: concatBytes(parts) });
   }
-  assert.ok(done, `the transfer did not finish within ${maxMs} simulated ms`);
-  await writing;
-  const result = { ms, receiver: receiver as unknown as MuxStream, acceptor, got: concatBytes(parts) };
+  const first = each[0]!;
+  const result = { ms: first.ms, receiver: first.receiver, acceptor, got: first.got, each };
   opener.close();
   acceptor.close();
   return result;
@@ -316,6 +327,17 @@ describe('MuxSession window auto-tuning over a 50 ms RTT', () => {
     assert.ok(tuned.acceptor.receiveWindow >= Math.min(4 * MiB, 1.5 * tuned.receiver.receiveWindow), 'the session window follows the stream');
     assert.equal(fixed.receiver.receiveWindow, 64 * KiB);
     assert.equal(budget.used, 0, 'closing gave every byte of growth back to the budget');
+  });
+
+  it('a new stream on the session starts at the window earlier streams grew to, and so does not ramp again', async () => {
+    const tuned = await transfer(data, { maxStreamWindow: 2 * MiB, maxSessionWindow: 4 * MiB, windowBudget: new WindowBudget(64 * MiB) }, undefined, 2);
+    const [first, second] = tuned.each;
+    assert.equal(sha(first!.got), sha(data));
+    assert.equal(sha(second!.got), sha(data));
+    assert.equal(first!.startWindow, 64 * KiB, 'the first stream starts at the hello window');
+    assert.equal(second!.startWindow, first!.receiver.receiveWindow, 'the second starts where the first ended');
+    assert.ok(second!.startWindow > 64 * KiB);
+    assert.ok(second!.ms < first!.ms, `second ${second!.ms} ms against first ${first!.ms} ms`);
   });
 
   it('growth stops at the shared budget: the session window never exceeds hello + budget', async () => {
